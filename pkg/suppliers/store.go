@@ -1,0 +1,243 @@
+package suppliers
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+var (
+	// ErrNotFound means no supplier has the requested id.
+	ErrNotFound = errors.New("supplier not found")
+	// ErrConflict is matched by *ConflictError with errors.Is.
+	ErrConflict = errors.New("supplier was changed by someone else")
+	// ErrUnavailable wraps failures to reach the database in time, which
+	// callers show as "try again shortly" (503) rather than as a bug (500).
+	ErrUnavailable = errors.New("supplier database unavailable")
+)
+
+// ConflictError is returned when an edit or delete names a version that is no
+// longer current. Current holds what the database has now.
+type ConflictError struct {
+	Current Supplier
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("supplier %d: %v (now at version %d)", e.Current.ID, ErrConflict, e.Current.Version)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// DefaultQueryTimeout bounds every store call so that a database outage turns
+// into a prompt 503 instead of a hanging request.
+const DefaultQueryTimeout = 1500 * time.Millisecond
+
+// Store reads and writes suppliers. It is safe for concurrent use.
+type Store struct {
+	db      *sql.DB
+	timeout time.Duration
+}
+
+// NewStore wraps an open pool. A zero timeout means DefaultQueryTimeout.
+func NewStore(db *sql.DB, timeout time.Duration) *Store {
+	if timeout <= 0 {
+		timeout = DefaultQueryTimeout
+	}
+	return &Store{db: db, timeout: timeout}
+}
+
+const supplierColumns = "id, name, address, city, state, email, phone, version"
+
+func scanSupplier(row interface{ Scan(...any) error }) (Supplier, error) {
+	var s Supplier
+	err := row.Scan(&s.ID, &s.Name, &s.Address, &s.City, &s.State, &s.Email, &s.Phone, &s.Version)
+	return s, err
+}
+
+// List returns one page of suppliers ordered by name, filtered by q.Search
+// (a case-insensitive substring of name or city).
+func (st *Store) List(ctx context.Context, q Query) (List, error) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	if q.Page < 1 {
+		q.Page = 1
+	}
+	if q.PerPage < 1 || q.PerPage > MaxPerPage {
+		q.PerPage = DefaultPerPage
+	}
+	list := List{Items: []Supplier{}, Search: q.Search, Page: q.Page, PerPage: q.PerPage}
+
+	where, args := "", []any{}
+	if q.Search != "" {
+		pattern := "%" + escapeLike(q.Search) + "%"
+		where = ` WHERE name LIKE ? ESCAPE '\\' OR city LIKE ? ESCAPE '\\'`
+		args = append(args, pattern, pattern)
+	}
+	if err := st.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM suppliers"+where, args...).Scan(&list.Total); err != nil {
+		return list, classify("count suppliers", err)
+	}
+	if list.Total == 0 || q.offset() >= list.Total {
+		return list, nil
+	}
+	rows, err := st.db.QueryContext(ctx,
+		"SELECT "+supplierColumns+" FROM suppliers"+where+" ORDER BY name, id LIMIT ? OFFSET ?",
+		append(args, q.PerPage, q.offset())...)
+	if err != nil {
+		return list, classify("list suppliers", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		s, err := scanSupplier(rows)
+		if err != nil {
+			return list, classify("scan supplier", err)
+		}
+		list.Items = append(list.Items, s)
+	}
+	if err := rows.Err(); err != nil {
+		return list, classify("list suppliers", err)
+	}
+	return list, nil
+}
+
+// Get returns the supplier with the given id, or ErrNotFound.
+func (st *Store) Get(ctx context.Context, id int64) (Supplier, error) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	return get(ctx, st.db, id)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func get(ctx context.Context, q queryer, id int64) (Supplier, error) {
+	s, err := scanSupplier(q.QueryRowContext(ctx, "SELECT "+supplierColumns+" FROM suppliers WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Supplier{}, fmt.Errorf("supplier %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Supplier{}, classify(fmt.Sprintf("get supplier %d", id), err)
+	}
+	return s, nil
+}
+
+// Create validates in and inserts it as a new supplier at version 1.
+// Invalid input returns FieldErrors and writes nothing.
+func (st *Store) Create(ctx context.Context, in Input) (Supplier, error) {
+	in, err := Validate(in)
+	if err != nil {
+		return Supplier{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	res, err := st.db.ExecContext(ctx,
+		"INSERT INTO suppliers (name, address, city, state, email, phone, version) VALUES (?, ?, ?, ?, ?, ?, 1)",
+		in.Name, in.Address, in.City, in.State, in.Email, in.Phone)
+	if err != nil {
+		return Supplier{}, classify("insert supplier", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return Supplier{}, fmt.Errorf("insert supplier: read new id: %w", err)
+	}
+	return Supplier{ID: id, Name: in.Name, Address: in.Address, City: in.City, State: in.State,
+		Email: in.Email, Phone: in.Phone, Version: 1}, nil
+}
+
+// Update saves in over the supplier if it is still at version; otherwise it
+// returns a *ConflictError holding the current values, or ErrNotFound.
+func (st *Store) Update(ctx context.Context, id, version int64, in Input) (Supplier, error) {
+	in, err := Validate(in)
+	if err != nil {
+		return Supplier{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	res, err := st.db.ExecContext(ctx,
+		`UPDATE suppliers SET name = ?, address = ?, city = ?, state = ?, email = ?, phone = ?, version = version + 1
+		 WHERE id = ? AND version = ?`,
+		in.Name, in.Address, in.City, in.State, in.Email, in.Phone, id, version)
+	if err != nil {
+		return Supplier{}, classify(fmt.Sprintf("update supplier %d", id), err)
+	}
+	if err := st.checkApplied(ctx, res, id); err != nil {
+		return Supplier{}, err
+	}
+	return Supplier{ID: id, Name: in.Name, Address: in.Address, City: in.City, State: in.State,
+		Email: in.Email, Phone: in.Phone, Version: version + 1}, nil
+}
+
+// Delete removes the supplier if it is still at version; otherwise it returns
+// a *ConflictError or ErrNotFound, so nobody deletes what they have not seen.
+func (st *Store) Delete(ctx context.Context, id, version int64) error {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	res, err := st.db.ExecContext(ctx, "DELETE FROM suppliers WHERE id = ? AND version = ?", id, version)
+	if err != nil {
+		return classify(fmt.Sprintf("delete supplier %d", id), err)
+	}
+	return st.checkApplied(ctx, res, id)
+}
+
+// checkApplied turns "no row matched id and version" into the reason: the
+// supplier is gone, or it has moved on to another version.
+func (st *Store) checkApplied(ctx context.Context, res sql.Result, id int64) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("supplier %d: rows affected: %w", id, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	current, err := get(ctx, st.db, id)
+	if err != nil {
+		return err
+	}
+	return &ConflictError{Current: current}
+}
+
+// Ping reports whether the database answers, for readiness checks.
+func (st *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	if err := st.db.PingContext(ctx); err != nil {
+		return classify("ping database", err)
+	}
+	return nil
+}
+
+// classify wraps err with what was being done, marking connection failures
+// and timeouts as ErrUnavailable.
+func classify(doing string, err error) error {
+	if isUnavailable(err) {
+		return fmt.Errorf("%s: %w: %w", doing, ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: %w", doing, err)
+}
+
+func isUnavailable(err error) bool {
+	var netErr net.Error
+	var myErr *mysql.MySQLError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, mysql.ErrInvalidConn),
+		errors.As(err, &netErr):
+		return true
+	case errors.As(err, &myErr):
+		// Too many connections, server shutting down, lost connection,
+		// read-only or lock wait timeout: all pass when the server recovers.
+		switch myErr.Number {
+		case 1040, 1053, 1205, 1290, 2006, 2013:
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,266 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// MaxBodyBytes is the largest request body any form accepts: a supplier is
+// at most a few kilobytes, so anything bigger is a mistake or an attack.
+const MaxBodyBytes = 64 << 10
+
+// Handler is a gin handler that returns its error instead of writing it, so
+// one adapter decides the status, the page and the log line.
+type Handler func(*gin.Context) error
+
+// Pinger is what readiness needs from the database.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// App is one service's web front: its templates, its site and its logger.
+type App struct {
+	log   *slog.Logger
+	site  Site
+	pages templates
+}
+
+// NewApp parses the shared layout and the service's pages once, at start.
+func NewApp(log *slog.Logger, site Site, pages fs.FS) (*App, error) {
+	t, err := parseTemplates(pages)
+	if err != nil {
+		return nil, err
+	}
+	if site.CacheControl == "" {
+		site.CacheControl = "no-cache"
+	}
+	return &App{log: log, site: site, pages: t}, nil
+}
+
+// Engine builds the gin engine with the middleware chain every request
+// passes (request id, panic recovery, request log, metrics, security
+// headers, body limit), the static files, health checks and error routes.
+func (a *App) Engine(cfg Config, metrics *Metrics, db Pinger) (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	engine := gin.New()
+	proxies := make([]string, len(cfg.TrustedProxies))
+	for i, p := range cfg.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	// gin trusts every proxy until told otherwise, letting any client
+	// choose its own address via X-Forwarded-For.
+	if err := engine.SetTrustedProxies(proxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	engine.HandleMethodNotAllowed = true
+	engine.RedirectTrailingSlash = false
+	engine.Use(requestID, a.recoverPanic, a.requestLog, metrics.instrument, securityHeaders, limitBody)
+	if err := a.serveStatic(engine); err != nil {
+		return nil, err
+	}
+	engine.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	engine.GET("/readyz", func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			c.Set(errorKey, err)
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unavailable"})
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	})
+	engine.NoRoute(a.Page(func(c *gin.Context) error {
+		return &Error{Status: http.StatusNotFound, Title: "Page not found",
+			Message: "There is no page at this address. Check the link, or start again from the home page."}
+	}))
+	engine.NoMethod(a.Page(func(c *gin.Context) error {
+		return Errorf(http.StatusMethodNotAllowed, "This address does not accept "+c.Request.Method+" requests.")
+	}))
+	return engine, nil
+}
+
+// Page adapts a Handler whose errors are shown as HTML pages.
+func (a *App) Page(h Handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			a.fail(c, err)
+		}
+	}
+}
+
+// API adapts a Handler whose errors are answered as JSON.
+func (a *App) API(h Handler) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		c.Set(jsonErrorsKey, true)
+		if err := h(c); err != nil {
+			a.fail(c, err)
+		}
+	}
+}
+
+const (
+	errorKey      = "web.error"
+	jsonErrorsKey = "web.json"
+	requestIDKey  = "web.request_id"
+)
+
+// fail answers err as a page or JSON. The request log line carries err
+// (once); users see only the classified message.
+func (a *App) fail(c *gin.Context, err error) {
+	if errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil {
+		// The client went away; nobody is left to answer.
+		c.Set(errorKey, err)
+		c.Abort()
+		return
+	}
+	e := Classify(err)
+	c.Set(errorKey, err)
+	if e.Status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "5")
+	}
+	if c.GetBool(jsonErrorsKey) {
+		if jerr := JSON(c, e.Status, gin.H{"error": gin.H{"status": e.Status, "title": e.Title, "message": e.Message}}); jerr == nil {
+			c.Abort()
+			return
+		}
+	} else if rerr := a.HTML(c, e.Status, "error", e.Title, e); rerr == nil {
+		c.Abort()
+		return
+	} else {
+		c.Set(errorKey, errors.Join(err, rerr))
+	}
+	c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte("Something went wrong.\n"))
+	c.Abort()
+}
+
+func (a *App) recoverPanic(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			a.fail(c, fmt.Errorf("panic: %v", r))
+		}
+	}()
+	c.Next()
+}
+
+// requestLog writes one JSON line per request. Health checks log at debug:
+// the load balancer asks every few seconds and would drown everything else.
+// Only the path is logged, never the query string, headers or body, so no
+// password, cookie or token can reach the log.
+func (a *App) requestLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	status := c.Writer.Status()
+	level := slog.LevelInfo
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case c.FullPath() == "/healthz" || c.FullPath() == "/readyz":
+		level = slog.LevelDebug
+	}
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", RequestID(c)),
+		slog.String("method", c.Request.Method),
+		slog.String("route", route),
+		slog.String("path", c.Request.URL.Path),
+		slog.Int("status", status),
+		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+		slog.Int("bytes", max(c.Writer.Size(), 0)),
+		slog.String("client_ip", c.ClientIP()),
+	}
+	if err, ok := c.Get(errorKey); ok {
+		attrs = append(attrs, slog.Any("error", err))
+	}
+	a.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+}
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:=-]{1,128}$`)
+
+// requestID keeps the caller's X-Request-Id when it looks like one (so a
+// request can be followed through the load balancer), or makes a new one.
+func requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if !validRequestID.MatchString(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(requestIDKey, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+// RequestID returns the current request's id.
+func RequestID(c *gin.Context) string { return c.GetString(requestIDKey) }
+
+// contentSecurityPolicy allows nothing but this origin's style sheet and
+// form targets: the pages have no scripts at all.
+const contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	c.Next()
+}
+
+// limitBody refuses a declared oversize body before reading it, and caps
+// undeclared (chunked) ones so reading past the limit fails.
+func limitBody(c *gin.Context) {
+	if c.Request.ContentLength > MaxBodyBytes {
+		c.Set(oversizeKey, true)
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes)
+	c.Next()
+}
+
+const oversizeKey = "web.oversize"
+
+// ParseForm reads an HTML form submission: only URL-encoded bodies (what a
+// browser's form sends) are accepted, at most MaxBodyBytes.
+func ParseForm(c *gin.Context) (url.Values, error) {
+	if c.GetBool(oversizeKey) {
+		return nil, &http.MaxBytesError{Limit: MaxBodyBytes}
+	}
+	mediaType, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mediaType != "application/x-www-form-urlencoded" {
+		return nil, &Error{Status: http.StatusUnsupportedMediaType, Title: "Unsupported form encoding",
+			Message: "This form accepts application/x-www-form-urlencoded bodies, as a browser sends them."}
+	}
+	if err := c.Request.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, err
+		}
+		return nil, &Error{Status: http.StatusBadRequest, Title: "Unreadable form",
+			Message: "The form could not be read. Reload the page and submit it again.", Err: err}
+	}
+	return c.Request.PostForm, nil
+}

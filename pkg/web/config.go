@@ -1,0 +1,53 @@
+// Package web is the HTTP plumbing both services share: configuration,
+// logging, the gin engine with its middleware chain, error pages and JSON
+// errors, templates, health checks, metrics, and graceful shutdown.
+package web
+
+import (
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
+)
+
+// Config is what every service reads from the environment besides its
+// database settings.
+type Config struct {
+	// Port serves the application; the load balancer routes here.
+	Port int
+	// MetricsPort serves Prometheus metrics and pprof; no load balancer
+	// routes here.
+	MetricsPort int
+	// ShutdownTimeout bounds draining on SIGTERM. It stays well under ECS's
+	// default 30 s stop timeout so in-flight requests finish before SIGKILL.
+	ShutdownTimeout time.Duration
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed
+	// when working out a client's address (the load balancer's subnets).
+	TrustedProxies []netip.Prefix
+	// LogLevel is debug, info, warn or error.
+	LogLevel slog.Level
+}
+
+// defaultTrustedProxies are loopback and the private ranges a load balancer
+// in a VPC or a compose network sends from.
+const defaultTrustedProxies = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+
+// ConfigFromEnv reads PORT (8080), METRICS_PORT (9090), SHUTDOWN_TIMEOUT
+// (20s), TRUSTED_PROXIES (loopback and private ranges) and LOG_LEVEL (info).
+func ConfigFromEnv(env *envconfig.Reader) Config {
+	cfg := Config{
+		Port:            env.Port("PORT", 8080),
+		MetricsPort:     env.Port("METRICS_PORT", 9090),
+		ShutdownTimeout: env.Duration("SHUTDOWN_TIMEOUT", 20*time.Second, time.Second, 10*time.Minute),
+		TrustedProxies:  env.Prefixes("TRUSTED_PROXIES", defaultTrustedProxies),
+	}
+	level := env.String("LOG_LEVEL", "info")
+	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		env.Invalid("LOG_LEVEL", "must be debug, info, warn or error, got %q", level)
+	}
+	if cfg.Port != 0 && cfg.Port == cfg.MetricsPort {
+		env.Invalid("METRICS_PORT", "must differ from PORT (%d)", cfg.Port)
+	}
+	return cfg
+}

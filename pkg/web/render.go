@@ -1,0 +1,214 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
+)
+
+// ui holds what both services' pages share: the layout with its partials,
+// the error page and the style sheet. Only ui/static is ever served.
+//
+//go:embed ui/*.html ui/static/*
+var ui embed.FS
+
+// Link is one navigation entry.
+type Link struct {
+	Label string
+	URL   string
+}
+
+// Site describes the service whose pages are rendered.
+type Site struct {
+	Service string // customer or employee: log and metric labels
+	Section string // shown beside the brand: Catalogue, Administration
+	Home    string // where the brand links
+	// BasePath prefixes this service's static files: "" for the customer,
+	// "/admin" for the employee, so the load balancer's path rule sends
+	// each service its own style sheet.
+	BasePath string
+	Nav      []Link
+	// CacheControl for pages: "no-cache" lets browsers revalidate with the
+	// ETag; "no-store" keeps administration pages out of shared caches.
+	CacheControl string
+}
+
+// View is what every page template receives.
+type View struct {
+	Site      Site
+	Title     string
+	Path      string // the request path, to mark the current nav entry
+	RequestID string
+	Data      any
+}
+
+// templates holds one parsed template set per page: the shared layout
+// cloned and completed by the page's "title" and "content" blocks.
+type templates map[string]*template.Template
+
+var funcs = template.FuncMap{
+	"pageURL": pageURL,
+	"add":     func(a, b int) int { return a + b },
+}
+
+// pageURL is the query string for page n of the same list and search.
+func pageURL(list suppliers.List, n int) string {
+	v := url.Values{}
+	if list.Search != "" {
+		v.Set("q", list.Search)
+	}
+	if n > 1 {
+		v.Set("page", strconv.Itoa(n))
+	}
+	if len(v) == 0 {
+		return "?"
+	}
+	return "?" + v.Encode()
+}
+
+// parseTemplates parses the shared layout once, then each page of pages
+// (files named *.html at its root) plus the shared error page on a clone.
+func parseTemplates(pages fs.FS) (templates, error) {
+	base, err := template.New("layout").Funcs(funcs).ParseFS(ui, "ui/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse layout: %w", err)
+	}
+	out := templates{}
+	add := func(fsys fs.FS, file string) error {
+		t, err := base.Clone()
+		if err != nil {
+			return fmt.Errorf("clone layout for %s: %w", file, err)
+		}
+		if _, err := t.ParseFS(fsys, file); err != nil {
+			return fmt.Errorf("parse page %s: %w", file, err)
+		}
+		out[strings.TrimSuffix(path.Base(file), ".html")] = t
+		return nil
+	}
+	if err := add(ui, "ui/error.html"); err != nil {
+		return nil, err
+	}
+	files, err := fs.Glob(pages, "*.html")
+	if err != nil {
+		return nil, fmt.Errorf("list pages: %w", err)
+	}
+	for _, f := range files {
+		if err := add(pages, f); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// HTML renders page into a buffer first, so a template error becomes a
+// clean error page instead of half a page after a 200.
+func (a *App) HTML(c *gin.Context, status int, page, title string, data any) error {
+	t, ok := a.pages[page]
+	if !ok {
+		return fmt.Errorf("render: no page named %q", page)
+	}
+	var buf bytes.Buffer
+	view := View{Site: a.site, Title: title, Path: c.Request.URL.Path, RequestID: RequestID(c), Data: data}
+	if err := t.ExecuteTemplate(&buf, "layout", view); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	write(c, status, "text/html; charset=utf-8", a.site.CacheControl, buf.Bytes())
+	return nil
+}
+
+// JSON writes v with an ETag, like pages.
+func JSON(c *gin.Context, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode json: %w", err)
+	}
+	write(c, status, "application/json; charset=utf-8", "no-cache", append(body, '\n'))
+	return nil
+}
+
+// write sends body, answering 304 Not Modified when a successful GET's
+// content matches the client's If-None-Match: pages are rendered anyway
+// (they are fresh by construction) but unchanged bytes never cross the wire.
+func write(c *gin.Context, status int, contentType, cacheControl string, body []byte) {
+	h := c.Writer.Header()
+	if cacheControl != "" {
+		h.Set("Cache-Control", cacheControl)
+	}
+	if status == http.StatusOK && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {
+		etag := etagOf(body)
+		h.Set("ETag", etag)
+		if etagMatches(c.GetHeader("If-None-Match"), etag) {
+			c.Status(http.StatusNotModified)
+			c.Writer.WriteHeaderNow()
+			return
+		}
+	}
+	c.Data(status, contentType, body)
+}
+
+func etagOf(body []byte) string {
+	h := fnv.New64a()
+	h.Write(body)
+	return `"` + strconv.FormatUint(h.Sum64(), 36) + `"`
+}
+
+// etagMatches implements If-None-Match's weak comparison over a list.
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, candidate := range strings.Split(header, ",") {
+		candidate = strings.TrimPrefix(strings.TrimSpace(candidate), "W/")
+		if candidate == "*" || candidate == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// staticFiles loads the style sheet and friends once, with their ETags.
+func (a *App) serveStatic(engine *gin.Engine) error {
+	sub, err := fs.Sub(ui, "ui/static")
+	if err != nil {
+		return fmt.Errorf("static files: %w", err)
+	}
+	files := map[string][]byte{}
+	err = fs.WalkDir(sub, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files["/"+p], err = fs.ReadFile(sub, p)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("static files: %w", err)
+	}
+	engine.GET(a.site.BasePath+"/static/*file", func(c *gin.Context) {
+		body, ok := files[c.Param("file")]
+		if !ok {
+			a.fail(c, Errorf(http.StatusNotFound, "There is no such file."))
+			return
+		}
+		contentType := "application/octet-stream"
+		if strings.HasSuffix(c.Param("file"), ".css") {
+			contentType = "text/css; charset=utf-8"
+		}
+		// Short-lived: a deployment's new style sheet reaches browsers
+		// within five minutes, and the ETag makes revalidation cheap.
+		write(c, http.StatusOK, contentType, "public, max-age=300", body)
+	})
+	return nil
+}

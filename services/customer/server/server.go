@@ -1,0 +1,130 @@
+// Package server is the customer service's HTTP side: the public catalogue
+// pages and the read-only JSON API. It is a package of its own, not
+// internal, so the local launcher can run it in-process.
+package server
+
+import (
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed openapi.json
+var openAPIDocument []byte
+
+// site is how the catalogue presents itself in the shared layout.
+var site = web.Site{
+	Service: "customer",
+	Section: "Catalogue",
+	Home:    "/",
+	Nav: []web.Link{
+		{Label: "Home", URL: "/"},
+		{Label: "Suppliers", URL: "/suppliers"},
+		{Label: "Administration", URL: "/admin/suppliers"},
+	},
+	CacheControl: "no-cache",
+}
+
+// Service is the customer service, ready to be served.
+type Service struct {
+	engine  *gin.Engine
+	metrics *web.Metrics
+}
+
+// handlers carries what the routes need; there are no package globals.
+type handlers struct {
+	app   *web.App
+	store *suppliers.Store
+}
+
+// New builds the service over an open database pool.
+func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*Service, error) {
+	pages, err := fs.Sub(templateFiles, "templates")
+	if err != nil {
+		return nil, fmt.Errorf("customer templates: %w", err)
+	}
+	app, err := web.NewApp(log, site, pages)
+	if err != nil {
+		return nil, fmt.Errorf("customer templates: %w", err)
+	}
+	store := suppliers.NewStore(db, 0)
+	metrics := web.NewMetrics("customer", db)
+	engine, err := app.Engine(cfg, metrics, store)
+	if err != nil {
+		return nil, err
+	}
+	h := handlers{app: app, store: store}
+	engine.GET("/", app.Page(h.home))
+	engine.GET("/suppliers", app.Page(h.list))
+	api := engine.Group("/api")
+	api.GET("/suppliers", app.API(h.apiList))
+	api.GET("/suppliers/:id", app.API(h.apiGet))
+	api.GET("/openapi.json", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=300")
+		c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIDocument)
+	})
+	return &Service{engine: engine, metrics: metrics}, nil
+}
+
+// Handler serves the application port.
+func (s *Service) Handler() http.Handler { return s.engine }
+
+// MetricsHandler serves the private metrics port.
+func (s *Service) MetricsHandler() http.Handler { return s.metrics.Handler() }
+
+func (h handlers) home(c *gin.Context) error {
+	return h.app.HTML(c, http.StatusOK, "home", "Welcome", nil)
+}
+
+func (h handlers) list(c *gin.Context) error {
+	q, err := suppliers.ParseQuery(c.Query("q"), c.Query("page"), "")
+	if err != nil {
+		return err
+	}
+	list, err := h.store.List(c.Request.Context(), q)
+	if err != nil {
+		return err
+	}
+	return h.app.HTML(c, http.StatusOK, "suppliers", "Suppliers", list)
+}
+
+func (h handlers) apiList(c *gin.Context) error {
+	q, err := suppliers.ParseQuery(c.Query("q"), c.Query("page"), c.Query("per_page"))
+	if err != nil {
+		return err
+	}
+	list, err := h.store.List(c.Request.Context(), q)
+	if err != nil {
+		return err
+	}
+	return web.JSON(c, http.StatusOK, apiList{List: list, TotalPages: list.TotalPages()})
+}
+
+// apiList adds the page count to the list's JSON.
+type apiList struct {
+	suppliers.List
+	TotalPages int `json:"total_pages"`
+}
+
+func (h handlers) apiGet(c *gin.Context) error {
+	id, err := suppliers.ParseID(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	s, err := h.store.Get(c.Request.Context(), id)
+	if err != nil {
+		return err
+	}
+	return web.JSON(c, http.StatusOK, s)
+}
