@@ -1,0 +1,230 @@
+// Package suppliertest gives tests a fresh, empty MySQL database each,
+// reached over TCP with github.com/go-sql-driver/mysql like production.
+//
+//	d := suppliertest.NewDatabase(t)            // dropped when t ends
+//	db := d.Open(t)                             // admin *sql.DB, closed when t ends
+//	cust := d.CreateUser(t, "customer_x", "pw", "SELECT ON %s.suppliers")
+//	custDB := cust.Open(t)
+//
+// All databases live on one server per test binary, started on first use.
+// Today that is an in-process memserver (no Docker needed); see start for
+// where a real MySQL/MariaDB backend plugs in.
+//
+// Only test code may import this package.
+package suppliertest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/memserver"
+)
+
+// DB describes one test database and the account to reach it with.
+type DB struct {
+	Host     string
+	Port     int
+	Name     string // database name: lowercase letters, digits and '_'
+	User     string
+	Password string
+}
+
+// server is where test databases are created: its address and an account
+// allowed to create databases and users.
+type server struct {
+	host           string
+	port           int
+	user, password string
+}
+
+// shared starts the server once per test binary. It is never stopped: it
+// dies with the process, and tests of every package in the binary share it.
+var shared = sync.OnceValues(start)
+
+// start picks the backend.
+//
+// A real-server backend goes here: when TEST_MYSQL_IMAGE is set (e.g.
+// "mysql:8.4" or "mariadb:10.11"), start that image with testcontainers-go
+// and return its host, mapped port and root credentials. Nothing else in
+// this package needs to change.
+func start() (server, error) {
+	password := rand.Text()
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("MEMSERVER_DEBUG") != "" {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := memserver.Start(context.Background(), memserver.Options{RootPassword: password, Logger: logger})
+	if err != nil {
+		return server{}, fmt.Errorf("suppliertest: start memserver: %w", err)
+	}
+	return server{host: s.Host(), port: s.Port(), user: memserver.DefaultRootUser, password: password}, nil
+}
+
+// NewDatabase creates an empty database with a unique name and returns
+// admin credentials for it. The database is dropped when t ends.
+func NewDatabase(t testing.TB) DB {
+	t.Helper()
+	srv, err := shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := strings.ToLower(rand.Text()[:8])
+	// The test name helps when reading server logs; the random suffix keeps
+	// names unique across parallel tests and test binaries sharing a server.
+	d := DB{
+		Host:     srv.host,
+		Port:     srv.port,
+		Name:     "test_" + sanitize(t.Name(), 40) + "_" + suffix,
+		User:     srv.user,
+		Password: srv.password,
+	}
+
+	admin := DB{Host: d.Host, Port: d.Port, User: d.User, Password: d.Password}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := admin.exec(ctx, "CREATE DATABASE "+d.Name+" DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		t.Fatalf("suppliertest: %v", err)
+	}
+	t.Cleanup(func() {
+		// t.Context is already cancelled when cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := admin.exec(ctx, "DROP DATABASE IF EXISTS "+d.Name); err != nil {
+			t.Errorf("suppliertest: %v", err)
+		}
+	})
+	return d
+}
+
+// DSN returns a go-sql-driver DSN for d with parseTime=true. params are
+// extra "key=value" DSN parameters, e.g. "multiStatements=true"; a later
+// value overrides an earlier one.
+func (d DB) DSN(params ...string) string {
+	cfg := mysql.NewConfig()
+	cfg.User = d.User
+	cfg.Passwd = d.Password
+	cfg.Net = "tcp"
+	cfg.Addr = net.JoinHostPort(d.Host, strconv.Itoa(d.Port))
+	cfg.DBName = d.Name
+	cfg.ParseTime = true
+	dsn := cfg.FormatDSN()
+	if len(params) > 0 {
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		dsn += sep + strings.Join(params, "&")
+	}
+	return dsn
+}
+
+// Open connects to d, pings it and closes the pool when t ends.
+func (d DB) Open(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("mysql", d.DSN())
+	if err != nil {
+		t.Fatalf("suppliertest: open %s as %s: %v", d.Name, d.User, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatalf("suppliertest: ping %s as %s: %v", d.Name, d.User, err)
+	}
+	return db
+}
+
+// CreateUser creates (or re-passwords) the account user@'%', applies each
+// grant as "GRANT <grant> TO user" with every %s replaced by the database
+// name (e.g. "SELECT ON %s.suppliers", "SELECT, INSERT ON %s.*"), and
+// returns d with that account's credentials. The account is dropped when t
+// ends.
+//
+// Accounts are server-wide, unlike databases: tests that may run in
+// parallel must use different user names (at most 32 characters).
+func (d DB) CreateUser(t testing.TB, user, password string, grants ...string) DB {
+	t.Helper()
+	account := fmt.Sprintf("'%s'@'%%'", user)
+	stmts := []string{
+		fmt.Sprintf("CREATE USER IF NOT EXISTS %s IDENTIFIED BY '%s'", account, password),
+		fmt.Sprintf("ALTER USER %s IDENTIFIED BY '%s'", account, password),
+	}
+	for _, g := range grants {
+		// ReplaceAll, not Sprintf: the database name needs no quoting and
+		// grants may contain other '%' characters.
+		stmts = append(stmts, fmt.Sprintf("GRANT %s TO %s", strings.ReplaceAll(g, "%s", d.Name), account))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	admin := d
+	if err := admin.exec(ctx, stmts...); err != nil {
+		t.Fatalf("suppliertest: create user %s: %v", user, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := admin.exec(ctx, "DROP USER IF EXISTS "+account); err != nil {
+			t.Errorf("suppliertest: %v", err)
+		}
+	})
+	d.User, d.Password = user, password
+	return d
+}
+
+// exec runs statements on a short-lived connection as d's account. It
+// connects without selecting a database, so it works for CREATE/DROP
+// DATABASE as well.
+func (d DB) exec(ctx context.Context, stmts ...string) error {
+	d.Name = ""
+	db, err := sql.Open("mysql", d.DSN())
+	if err != nil {
+		return fmt.Errorf("open admin connection: %w", err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if _, err := db.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", redact(s), err)
+		}
+	}
+	return nil
+}
+
+// redact hides the password in CREATE/ALTER USER statements before they
+// end up in test output.
+func redact(stmt string) string {
+	if i := strings.Index(stmt, " IDENTIFIED BY "); i >= 0 {
+		return stmt[:i] + " IDENTIFIED BY '…'"
+	}
+	return stmt
+}
+
+// sanitize lowercases s and keeps [a-z0-9_], so the result is a valid
+// unquoted identifier on MySQL and MariaDB regardless of
+// lower_case_table_names.
+func sanitize(s string, max int) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if b.Len() >= max {
+			break
+		}
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
