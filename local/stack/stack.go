@@ -46,8 +46,10 @@ type Stack struct {
 	// CustomerMetricsURL and EmployeeMetricsURL are the private metrics ports.
 	CustomerMetricsURL string
 	EmployeeMetricsURL string
-	// AdminDB is the embedded database's schema-owning account, for tests.
-	AdminDB suppliers.DBConfig
+	// AdminDB is the embedded database's schema-owning account; CustomerDB
+	// and EmployeeDB are the services' own least-privilege accounts. Tests
+	// use them to check what the database holds and who may change it.
+	AdminDB, CustomerDB, EmployeeDB suppliers.DBConfig
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -92,13 +94,16 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 
 	webCfg := web.Config{ShutdownTimeout: shutdownTimeout, LogLevel: slog.LevelInfo,
 		TrustedProxies: mustPrefixes("127.0.0.0/8", "::1/128")}
-	customerURL, customerMetrics, err := s.startService(ctx, log, "customer", customerAccount, func(l *slog.Logger, db *sql.DB) (service, error) {
+	s.CustomerDB, s.EmployeeDB = s.AdminDB, s.AdminDB
+	s.CustomerDB.User, s.CustomerDB.Password = customerAccount.User, customerAccount.Password
+	s.EmployeeDB.User, s.EmployeeDB.Password = employeeAccount.User, employeeAccount.Password
+	customerURL, customerMetrics, err := s.startService(ctx, log, "customer", s.CustomerDB, func(l *slog.Logger, db *sql.DB) (service, error) {
 		return customer.New(l, webCfg, db)
 	})
 	if err != nil {
 		return nil, err
 	}
-	employeeURL, employeeMetrics, err := s.startService(ctx, log, "employee", employeeAccount, func(l *slog.Logger, db *sql.DB) (service, error) {
+	employeeURL, employeeMetrics, err := s.startService(ctx, log, "employee", s.EmployeeDB, func(l *slog.Logger, db *sql.DB) (service, error) {
 		return employee.New(l, webCfg, db)
 	})
 	if err != nil {
@@ -177,10 +182,8 @@ type service interface {
 
 // startService opens the service's own database pool with its own account
 // and serves it on loopback ports chosen by the system.
-func (s *Stack) startService(ctx context.Context, log *slog.Logger, name string, account suppliers.Account,
+func (s *Stack) startService(ctx context.Context, log *slog.Logger, name string, dbCfg suppliers.DBConfig,
 	build func(*slog.Logger, *sql.DB) (service, error)) (appURL *url.URL, metricsURL string, err error) {
-	dbCfg := s.AdminDB
-	dbCfg.User, dbCfg.Password = account.User, account.Password
 	db, err := suppliers.Open(dbCfg)
 	if err != nil {
 		return nil, "", err
