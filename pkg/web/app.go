@@ -50,7 +50,7 @@ func NewApp(log *slog.Logger, site Site, pages fs.FS) (*App, error) {
 }
 
 // Engine builds the gin engine with the middleware chain every request
-// passes (request id, panic recovery, request log, metrics, security
+// passes (request id, request log, metrics, panic recovery, security
 // headers, body limit), the static files, health checks and error routes.
 func (a *App) Engine(cfg Config, metrics *Metrics, db Pinger) (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
@@ -66,7 +66,9 @@ func (a *App) Engine(cfg Config, metrics *Metrics, db Pinger) (*gin.Engine, erro
 	}
 	engine.HandleMethodNotAllowed = true
 	engine.RedirectTrailingSlash = false
-	engine.Use(requestID, a.recoverPanic, a.requestLog, metrics.instrument, securityHeaders, limitBody)
+	// Recovery sits inside the log and metrics so a panicking request is
+	// still logged and counted, as the 500 it is answered with.
+	engine.Use(requestID, a.requestLog, metrics.instrument, a.recoverPanic, securityHeaders, a.sameOrigin(), limitBody)
 	if err := a.serveStatic(engine); err != nil {
 		return nil, err
 	}
@@ -229,6 +231,24 @@ func securityHeaders(c *gin.Context) {
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	c.Next()
+}
+
+// sameOrigin refuses state-changing requests a browser sent from another
+// site (judged by Sec-Fetch-Site or Origin against Host): every change is
+// made by a form on these pages, so a cross-site post can only be someone
+// else's page acting in an employee's name. Clients that are not browsers
+// send neither header and pass.
+func (a *App) sameOrigin() gin.HandlerFunc {
+	protection := http.NewCrossOriginProtection()
+	return func(c *gin.Context) {
+		if err := protection.Check(c.Request); err != nil {
+			a.fail(c, &Error{Status: http.StatusForbidden, Title: "Form sent from another site",
+				Message: "Suppliers can only be changed from the forms on these pages. Open the form here and submit it again.",
+				Err:     err})
+			return
+		}
+		c.Next()
+	}
 }
 
 // limitBody refuses a declared oversize body before reading it, and caps

@@ -47,7 +47,7 @@ func Classify(err error) *Error {
 			Message: "That request is larger than the 64 KB this form accepts. Shorten the text and try again.", Err: err}
 	case errors.Is(err, suppliers.ErrInvalidID):
 		return &Error{Status: http.StatusBadRequest, Title: "Not a supplier id",
-			Message: "Supplier ids are positive whole numbers, like /suppliers/42.", Err: err}
+			Message: "Supplier ids are positive whole numbers, like 42.", Err: err}
 	case errors.Is(err, suppliers.ErrNotFound):
 		return &Error{Status: http.StatusNotFound, Title: "Supplier not found",
 			Message: "There is no supplier with that id. It may have been deleted.", Err: err}
