@@ -1,0 +1,181 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+)
+
+// inputKind is how a field's input behaves in a browser: its type picks the
+// right on-screen keyboard, its autocomplete token lets the browser offer
+// saved values (WCAG 1.3.5, identify input purpose).
+type inputKind struct {
+	Type         string
+	Autocomplete string
+}
+
+// inputKinds covers every entry of suppliers.Fields (a test checks it).
+var inputKinds = map[string]inputKind{
+	"name":    {Type: "text", Autocomplete: "organization"},
+	"address": {Type: "text", Autocomplete: "street-address"},
+	"city":    {Type: "text", Autocomplete: "address-level2"},
+	"state":   {Type: "text", Autocomplete: "address-level1"},
+	"email":   {Type: "email", Autocomplete: "email"},
+	"phone":   {Type: "tel", Autocomplete: "tel"},
+}
+
+// formField is one input of the supplier form, ready to print: every
+// decision is made here so the template stays a plain layout.
+type formField struct {
+	ID           string // the input's id, which its label and the error summary point at
+	ErrorID      string // the message's id, which the input's aria-describedby names
+	Name         string
+	Label        string
+	Value        string
+	Error        string
+	Type         string
+	MaxChars     int
+	Autocomplete string
+}
+
+// detail is one labelled value of a stored supplier, for a <dl>.
+type detail struct {
+	Label string
+	Value string
+}
+
+// supplierForm is the data of the add and edit page.
+type supplierForm struct {
+	Heading string
+	Action  string // where the form posts
+	Submit  string // the button's words
+	Fields  []formField
+	Errors  []formField // the fields with a message, in form order, for the summary
+	// Version is the supplier version the edit is based on; zero for a
+	// new supplier, which has none.
+	Version int64
+	// Current is what the database holds after someone else's change; it
+	// is set only when the page answers a conflict.
+	Current   []detail
+	DeleteURL string // empty for a new supplier
+	CancelURL string
+}
+
+// newSupplierForm is the add page, empty or showing a refused submission.
+func newSupplierForm(in suppliers.Input, errs suppliers.FieldErrors) supplierForm {
+	f := supplierForm{Heading: "Add supplier", Action: addPath, Submit: "Add supplier", CancelURL: listPath}
+	f.setFields(in, errs)
+	return f
+}
+
+// editSupplierForm is the edit page of supplier id at version.
+func editSupplierForm(id, version int64, in suppliers.Input, errs suppliers.FieldErrors) supplierForm {
+	idText := strconv.FormatInt(id, 10)
+	f := supplierForm{
+		Heading:   "Edit supplier",
+		Action:    updatePath + idText,
+		Submit:    "Save changes",
+		Version:   version,
+		DeleteURL: removePath + idText,
+		CancelURL: listPath,
+	}
+	f.setFields(in, errs)
+	return f
+}
+
+func (f *supplierForm) setFields(in suppliers.Input, errs suppliers.FieldErrors) {
+	f.Fields = make([]formField, 0, len(suppliers.Fields))
+	f.Errors = nil
+	for _, sf := range suppliers.Fields {
+		kind, ok := inputKinds[sf.Name]
+		if !ok {
+			kind = inputKind{Type: "text", Autocomplete: "off"}
+		}
+		field := formField{
+			ID:           "supplier-" + sf.Name,
+			ErrorID:      "supplier-" + sf.Name + "-error",
+			Name:         sf.Name,
+			Label:        sf.Label,
+			Value:        sf.Value(in),
+			Error:        errs[sf.Name],
+			Type:         kind.Type,
+			MaxChars:     sf.MaxChars,
+			Autocomplete: kind.Autocomplete,
+		}
+		f.Fields = append(f.Fields, field)
+		if field.Error != "" {
+			f.Errors = append(f.Errors, field)
+		}
+	}
+}
+
+// inputFrom reads the supplier fields of a submitted form as typed; the
+// store trims and validates them.
+func inputFrom(form url.Values) suppliers.Input {
+	var in suppliers.Input
+	for _, f := range suppliers.Fields {
+		f.Set(&in, form.Get(f.Name))
+	}
+	return in
+}
+
+// detailsOf lists a stored supplier's values in form order.
+func detailsOf(s suppliers.Supplier) []detail {
+	in := s.Input()
+	out := make([]detail, 0, len(suppliers.Fields))
+	for _, f := range suppliers.Fields {
+		out = append(out, detail{Label: f.Label, Value: f.Value(in)})
+	}
+	return out
+}
+
+// removePage is the data of the delete confirmation page.
+type removePage struct {
+	Heading   string
+	Details   []detail
+	Version   int64
+	Action    string
+	CancelURL string // back to the edit form
+	// Changed says the supplier changed after the employee opened the
+	// confirmation, so the values shown are new to them.
+	Changed bool
+}
+
+func newRemovePage(s suppliers.Supplier, changed bool) removePage {
+	idText := strconv.FormatInt(s.ID, 10)
+	return removePage{
+		Heading:   "Delete " + s.Name + "?",
+		Details:   detailsOf(s),
+		Version:   s.Version,
+		Action:    removePath + idText,
+		CancelURL: updatePath + idText,
+		Changed:   changed,
+	}
+}
+
+// maxVersion is the largest value of the version column (INT UNSIGNED).
+const maxVersion = 1<<32 - 1
+
+// parseVersion reads the hidden version field of an edit or delete form:
+// plain decimal digits naming a positive number the column can hold.
+func parseVersion(s string) (int64, error) {
+	bad := &web.Error{Status: http.StatusBadRequest, Title: "Missing or malformed version",
+		Message: "The form did not say which version of the supplier it was based on. " +
+			"Open the supplier again from the list and resubmit your changes."}
+	if s == "" || len(s) > 10 || s[0] == '0' {
+		return 0, bad
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, bad
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v > maxVersion {
+		return 0, bad
+	}
+	return v, nil
+}

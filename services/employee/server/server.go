@@ -1,0 +1,252 @@
+// Package server is the employee service's HTTP side: the administration
+// pages that list, add, edit and delete suppliers, all under /admin. It is a
+// package of its own, not internal, so the local launcher can run it
+// in-process.
+package server
+
+import (
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+// The lab's URL scheme: the load balancer sends /admin and /admin/* here,
+// and its instructions and health checks name these paths.
+const (
+	adminPath  = "/admin"
+	listPath   = "/admin/suppliers"
+	addPath    = "/admin/supplier-add"
+	updatePath = "/admin/supplier-update/" // followed by the supplier's id
+	removePath = "/admin/supplier-remove/" // followed by the supplier's id
+)
+
+// site is how the administration presents itself in the shared layout.
+var site = web.Site{
+	Service:  "employee",
+	Section:  "Administration",
+	Home:     listPath,
+	BasePath: adminPath,
+	Nav: []web.Link{
+		{Label: "Suppliers", URL: listPath},
+		{Label: "Add supplier", URL: addPath},
+		{Label: "Customer site", URL: "/"},
+	},
+	// Administration pages must not linger in shared or browser caches.
+	CacheControl: "no-store",
+}
+
+// Service is the employee service, ready to be served.
+type Service struct {
+	engine  *gin.Engine
+	metrics *web.Metrics
+}
+
+// handlers carries what the routes need; there are no package globals.
+type handlers struct {
+	app   *web.App
+	store *suppliers.Store
+}
+
+// New builds the service over an open database pool.
+func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*Service, error) {
+	pages, err := fs.Sub(templateFiles, "templates")
+	if err != nil {
+		return nil, fmt.Errorf("employee templates: %w", err)
+	}
+	app, err := web.NewApp(log, site, pages)
+	if err != nil {
+		return nil, fmt.Errorf("employee templates: %w", err)
+	}
+	store := suppliers.NewStore(db, 0)
+	metrics := web.NewMetrics("employee", db)
+	engine, err := app.Engine(cfg, metrics, store)
+	if err != nil {
+		return nil, err
+	}
+	h := handlers{app: app, store: store}
+	toList := func(c *gin.Context) { c.Redirect(http.StatusFound, listPath) }
+	engine.GET(adminPath, toList)
+	engine.GET(adminPath+"/", toList)
+	engine.GET(listPath, app.Page(h.list))
+	engine.GET(addPath, app.Page(h.addForm))
+	engine.POST(addPath, app.Page(h.create))
+	engine.GET(updatePath+":id", app.Page(h.updateForm))
+	engine.POST(updatePath+":id", app.Page(h.update))
+	engine.GET(removePath+":id", app.Page(h.removeConfirmation))
+	engine.POST(removePath+":id", app.Page(h.remove))
+	return &Service{engine: engine, metrics: metrics}, nil
+}
+
+// Handler serves the application port.
+func (s *Service) Handler() http.Handler { return s.engine }
+
+// MetricsHandler serves the private metrics port.
+func (s *Service) MetricsHandler() http.Handler { return s.metrics.Handler() }
+
+// notices are the banners the list shows after a change, keyed by the
+// redirect's notice parameter; other values are ignored, so a link cannot
+// put arbitrary words on the page.
+var notices = map[string]string{
+	"created": "Supplier added.",
+	"updated": "Changes saved.",
+	"deleted": "Supplier deleted.",
+}
+
+// listPage is the data of the suppliers page.
+type listPage struct {
+	List   suppliers.List
+	Notice string
+}
+
+func (h handlers) list(c *gin.Context) error {
+	q, err := suppliers.ParseQuery(c.Query("q"), c.Query("page"), "")
+	if err != nil {
+		return err
+	}
+	list, err := h.store.List(c.Request.Context(), q)
+	if err != nil {
+		return err
+	}
+	return h.app.HTML(c, http.StatusOK, "suppliers", "Suppliers", listPage{List: list, Notice: notices[c.Query("notice")]})
+}
+
+// redirectToList ends a successful change with 303 See Other, so reloading
+// the list does not submit the form again, and names the change for the
+// list's notice.
+func redirectToList(c *gin.Context, notice string) {
+	c.Redirect(http.StatusSeeOther, listPath+"?"+url.Values{"notice": {notice}}.Encode())
+}
+
+func (h handlers) addForm(c *gin.Context) error {
+	return h.showForm(c, http.StatusOK, newSupplierForm(suppliers.Input{}, nil))
+}
+
+func (h handlers) create(c *gin.Context) error {
+	form, err := web.ParseForm(c)
+	if err != nil {
+		return err
+	}
+	in := inputFrom(form)
+	_, err = h.store.Create(c.Request.Context(), in)
+	var invalid suppliers.FieldErrors
+	switch {
+	case errors.As(err, &invalid):
+		return h.showForm(c, http.StatusBadRequest, newSupplierForm(in, invalid))
+	case err != nil:
+		return err
+	}
+	redirectToList(c, "created")
+	return nil
+}
+
+func (h handlers) updateForm(c *gin.Context) error {
+	id, err := suppliers.ParseID(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	s, err := h.store.Get(c.Request.Context(), id)
+	if err != nil {
+		return err
+	}
+	return h.showForm(c, http.StatusOK, editSupplierForm(id, s.Version, s.Input(), nil))
+}
+
+func (h handlers) update(c *gin.Context) error {
+	id, err := suppliers.ParseID(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	form, err := web.ParseForm(c)
+	if err != nil {
+		return err
+	}
+	version, err := parseVersion(form.Get("version"))
+	if err != nil {
+		return err
+	}
+	in := inputFrom(form)
+	_, err = h.store.Update(c.Request.Context(), id, version, in)
+	var invalid suppliers.FieldErrors
+	var conflict *suppliers.ConflictError
+	switch {
+	case errors.As(err, &invalid):
+		return h.showForm(c, http.StatusBadRequest, editSupplierForm(id, version, in, invalid))
+	case errors.As(err, &conflict):
+		// Keep what the employee typed, but base the form on the current
+		// version: saving again is then a deliberate choice to overwrite
+		// the values now shown, not a silent one.
+		page := editSupplierForm(id, conflict.Current.Version, in, nil)
+		page.Current = detailsOf(conflict.Current)
+		return h.showForm(c, http.StatusConflict, page)
+	case err != nil:
+		return err
+	}
+	redirectToList(c, "updated")
+	return nil
+}
+
+func (h handlers) removeConfirmation(c *gin.Context) error {
+	id, err := suppliers.ParseID(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	s, err := h.store.Get(c.Request.Context(), id)
+	if err != nil {
+		return err
+	}
+	return h.showRemove(c, http.StatusOK, newRemovePage(s, false))
+}
+
+func (h handlers) remove(c *gin.Context) error {
+	id, err := suppliers.ParseID(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	form, err := web.ParseForm(c)
+	if err != nil {
+		return err
+	}
+	version, err := parseVersion(form.Get("version"))
+	if err != nil {
+		return err
+	}
+	err = h.store.Delete(c.Request.Context(), id, version)
+	var conflict *suppliers.ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		// Ask again with what the supplier holds now: nobody deletes
+		// values they have not seen.
+		return h.showRemove(c, http.StatusConflict, newRemovePage(conflict.Current, true))
+	case err != nil:
+		return err
+	}
+	redirectToList(c, "deleted")
+	return nil
+}
+
+func (h handlers) showForm(c *gin.Context, status int, page supplierForm) error {
+	title := page.Heading
+	if len(page.Errors) > 0 {
+		// Screen readers announce the title first; say at once that the
+		// form came back with problems.
+		title = "Error: " + title
+	}
+	return h.app.HTML(c, status, "supplier-form", title, page)
+}
+
+func (h handlers) showRemove(c *gin.Context, status int, page removePage) error {
+	return h.app.HTML(c, status, "supplier-remove", page.Heading, page)
+}
