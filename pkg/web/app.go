@@ -159,7 +159,8 @@ func (a *App) recoverPanic(c *gin.Context) {
 	c.Next()
 }
 
-// requestLog writes one JSON line per request. Health checks log at debug:
+// requestLog writes one JSON line per request. Passing health checks log at
+// debug (failing ones at warn):
 // the load balancer asks every few seconds and would drown everything else.
 // Only the path is logged, never the query string, headers or body, so no
 // password, cookie or token can reach the log.
@@ -168,11 +169,15 @@ func (a *App) requestLog(c *gin.Context) {
 	c.Next()
 	status := c.Writer.Status()
 	level := slog.LevelInfo
-	switch {
+	switch health := c.FullPath() == "/healthz" || c.FullPath() == "/readyz"; {
+	case health && status < 500:
+		level = slog.LevelDebug
+	case health:
+		// Probes repeat every few seconds during an outage; one warning
+		// per probe is plenty, the outage itself is not a code error.
+		level = slog.LevelWarn
 	case status >= 500:
 		level = slog.LevelError
-	case c.FullPath() == "/healthz" || c.FullPath() == "/readyz":
-		level = slog.LevelDebug
 	}
 	route := c.FullPath()
 	if route == "" {

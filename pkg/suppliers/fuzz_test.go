@@ -1,0 +1,87 @@
+package suppliers
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+)
+
+// FuzzValidate checks that Validate never panics and that whatever it
+// accepts fits its column: trimmed, present, valid single-line text within
+// the field's limit, and accepted again unchanged.
+func FuzzValidate(f *testing.F) {
+	seeds := []Input{
+		valid(),
+		{},
+		{Name: "  Café de l'Étoile ", Address: "1 Rua", City: "São Paulo", State: "SP", Email: "a@b.co", Phone: "+55 11 5555 0100"},
+		{Name: strings.Repeat("é", 256), Address: "\x00", City: "\xff", State: " \t", Email: "Name <a@b.co>", Phone: "1-800-FLOWERS"},
+		{Name: "<script>alert(1)</script>", Address: "'; DROP TABLE suppliers; --", City: "%_\\", State: "😀", Email: "o'brien@example.ie", Phone: "(206) 555-0100"},
+		{Name: "a\u2028b", Address: "\u00a0x\u00a0", City: "\u200b", State: "\ufeffWA", Email: "x@y.z.", Phone: "+1234567"},
+	}
+	for _, s := range seeds {
+		f.Add(s.Name, s.Address, s.City, s.State, s.Email, s.Phone)
+	}
+	f.Fuzz(func(t *testing.T, name, address, city, state, email, phone string) {
+		out, err := Validate(Input{Name: name, Address: address, City: city, State: state, Email: email, Phone: phone})
+		if err != nil {
+			var fe FieldErrors
+			if !errors.As(err, &fe) || len(fe) == 0 {
+				t.Fatalf("Validate error %v is not a non-empty FieldErrors", err)
+			}
+			for _, f := range Fields {
+				if msg, ok := fe[f.Name]; ok && msg == "" {
+					t.Fatalf("empty message for %s", f.Name)
+				}
+			}
+			return
+		}
+		for _, f := range Fields {
+			v := f.Value(out)
+			switch {
+			case v == "":
+				t.Fatalf("%s accepted empty", f.Name)
+			case strings.TrimSpace(v) != v:
+				t.Fatalf("%s accepted untrimmed: %q", f.Name, v)
+			case !utf8.ValidString(v):
+				t.Fatalf("%s accepted invalid UTF-8: %q", f.Name, v)
+			case utf8.RuneCountInString(v) > f.MaxChars:
+				t.Fatalf("%s accepted %d characters, limit %d", f.Name, utf8.RuneCountInString(v), f.MaxChars)
+			case strings.ContainsFunc(v, unicode.IsControl):
+				t.Fatalf("%s accepted a control character: %q", f.Name, v)
+			}
+		}
+		again, err := Validate(out)
+		if err != nil || again != out {
+			t.Fatalf("Validate is not idempotent: %+v -> %+v, %v", out, again, err)
+		}
+	})
+}
+
+// FuzzParseID checks ParseID against strconv: it accepts exactly the
+// canonical decimal form of 1..2147483647.
+func FuzzParseID(f *testing.F) {
+	for _, s := range []string{"1", "42", "0", "-1", "+1", "007", "1.5", " 1", "2147483647", "2147483648",
+		"9223372036854775808", "", "١٢٣", "1_000", "0x1f"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := ParseID(s)
+		n, perr := strconv.ParseInt(s, 10, 64)
+		want := perr == nil && n >= 1 && n <= 2147483647 && strconv.FormatInt(n, 10) == s
+		if want {
+			if err != nil || id != n {
+				t.Fatalf("ParseID(%q) = %d, %v; want %d", s, id, err, n)
+			}
+			if strconv.FormatInt(id, 10) != s {
+				t.Fatalf("ParseID(%q) = %d does not round-trip", s, id)
+			}
+			return
+		}
+		if !errors.Is(err, ErrInvalidID) || id != 0 {
+			t.Fatalf("ParseID(%q) = %d, %v; want 0, ErrInvalidID", s, id, err)
+		}
+	})
+}

@@ -1,0 +1,163 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// lines decodes every JSON log line written so far.
+func (b *syncBuffer) lines(t *testing.T) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		if line == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q: %v", line, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// requestLine returns the single request log line for path.
+func (b *syncBuffer) requestLine(t *testing.T, path string) map[string]any {
+	t.Helper()
+	var found []map[string]any
+	for _, m := range b.lines(t) {
+		if m["msg"] == "request" && m["path"] == path {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one request log line for %s, got %d in:\n%s", path, len(found), b.String())
+	}
+	return found[0]
+}
+
+type fakePinger struct{ err error }
+
+func (p fakePinger) Ping(context.Context) error { return p.err }
+
+// testPages are the service pages the test app renders besides the shared
+// error page.
+var testPages = fstest.MapFS{
+	"hello.html":  {Data: []byte(`{{define "content"}}<p class="greeting">{{.Data}}</p>{{end}}`)},
+	"broken.html": {Data: []byte(`{{define "content"}}<p>half a page</p>{{.Data.Missing}}{{end}}`)},
+}
+
+type testApp struct {
+	app     *App
+	engine  *gin.Engine
+	metrics *Metrics
+	log     *syncBuffer
+}
+
+// newTestApp builds an App over the test pages with routes that exercise
+// every path through the adapters.
+func newTestApp(t *testing.T, ping error) *testApp {
+	t.Helper()
+	logs := &syncBuffer{}
+	log := NewLogger(logs, "test", -8) // everything, debug included
+	app, err := NewApp(log, Site{Service: "test", Section: "Tests", Home: "/", Nav: []Link{{"Home", "/"}}}, testPages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("mysql", "u:p@tcp(127.0.0.1:1)/x") // never connects: only its pool stats are read
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	metrics := NewMetrics("test", db)
+	cfg := Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
+	engine, err := app.Engine(cfg, metrics, fakePinger{ping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine.GET("/hello", app.Page(func(c *gin.Context) error {
+		return app.HTML(c, http.StatusOK, "hello", "Hello", c.DefaultQuery("name", "world"))
+	}))
+	engine.GET("/broken", app.Page(func(c *gin.Context) error {
+		return app.HTML(c, http.StatusOK, "broken", "Broken", struct{}{})
+	}))
+	engine.GET("/fail", app.Page(func(c *gin.Context) error {
+		return errors.New("dial tcp 10.0.0.5:3306: secret internal detail")
+	}))
+	engine.GET("/panic", app.Page(func(c *gin.Context) error {
+		panic("secret panic text")
+	}))
+	engine.GET("/api/fail", app.API(func(c *gin.Context) error {
+		return errors.New("secret internal detail")
+	}))
+	engine.GET("/api/ok", app.API(func(c *gin.Context) error {
+		return JSON(c, http.StatusOK, gin.H{"hello": c.DefaultQuery("name", "world")})
+	}))
+	engine.POST("/form", app.Page(func(c *gin.Context) error {
+		form, err := ParseForm(c)
+		if err != nil {
+			return err
+		}
+		c.String(http.StatusOK, "name=%s", form.Get("name"))
+		return nil
+	}))
+	engine.GET("/slow", func(c *gin.Context) {
+		select {
+		case <-time.After(300 * time.Millisecond):
+		case <-c.Request.Context().Done():
+		}
+		c.String(http.StatusOK, "done")
+	})
+	return &testApp{app: app, engine: engine, metrics: metrics, log: logs}
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// do sends one request through the engine; header pairs are name, value.
+func (ta *testApp) do(t *testing.T, method, target string, body io.Reader, header ...string) response {
+	t.Helper()
+	req := httptest.NewRequest(method, target, body)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	ta.engine.ServeHTTP(rec, req)
+	return response{status: rec.Code, header: rec.Result().Header, body: rec.Body.String()}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
+)
+
+func TestBinaryDoesNotLinkTheTestEngine(t *testing.T) {
+	t.Parallel()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("SKIPPED LOUDLY: no go command on PATH, cannot list the binary's dependencies")
+	}
+	out, err := exec.Command(goTool, "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	for _, forbidden := range []string{
+		"github.com/dolthub/go-mysql-server",
+		"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/memserver",
+		"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest",
+		"testing",
+	} {
+		for _, dep := range strings.Fields(string(out)) {
+			if dep == forbidden || strings.HasPrefix(dep, forbidden+"/") {
+				t.Errorf("the customer binary depends on %s", dep)
+				break
+			}
+		}
+	}
+	if !strings.Contains(string(out), "github.com/go-sql-driver/mysql") {
+		t.Error("the customer binary does not link the MySQL driver it needs")
+	}
+}
+
+func TestRunRefusesIncompleteConfiguration(t *testing.T) {
+	t.Parallel()
+	var stdout syncBuffer
+	err := run(context.Background(), lookup(map[string]string{"METRICS_PORT": "8080"}), &stdout)
+	if err == nil {
+		t.Fatal("run started without database settings")
+	}
+	for _, name := range []string{"APP_DB_HOST", "APP_DB_USER", "APP_DB_PASSWORD", "METRICS_PORT"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error should name %s:\n%v", name, err)
+		}
+	}
+}
+
+func TestRunServesAndShutsDown(t *testing.T) {
+	t.Parallel()
+	d := suppliertest.NewDatabase(t)
+	admin := d.Open(t)
+	if _, err := suppliers.Migrate(t.Context(), admin); err != nil {
+		t.Fatal(err)
+	}
+	if err := suppliers.Seed(t.Context(), admin, 3, 1); err != nil {
+		t.Fatal(err)
+	}
+	const password = "customer-Pass-7"
+	reader := d.CreateUser(t, "run_"+d.Name[len(d.Name)-8:], password, "SELECT ON %s.suppliers")
+	env := map[string]string{
+		"PORT": "0", "METRICS_PORT": "0", "SHUTDOWN_TIMEOUT": "5s",
+		"APP_DB_HOST": reader.Host, "APP_DB_PORT": strconv.Itoa(reader.Port), "APP_DB_NAME": reader.Name,
+		"APP_DB_USER": reader.User, "APP_DB_PASSWORD": password,
+	}
+	var stdout syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, lookup(env), &stdout) }()
+
+	var listening map[string]any
+	deadline := time.Now().Add(30 * time.Second)
+	for listening == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no listening line in:\n%s", stdout.String())
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended early: %v\n%s", err, stdout.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" {
+				listening = m
+			}
+		}
+	}
+	local := func(key string) string {
+		_, port, err := net.SplitHostPort(listening[key].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "http://127.0.0.1:" + port
+	}
+	app, metrics := local("addr"), local("metrics_addr")
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{
+		{app + "/healthz", http.StatusOK},
+		{app + "/readyz", http.StatusOK},
+		{app + "/suppliers", http.StatusOK},
+		{app + "/metrics", http.StatusNotFound},
+		{metrics + "/metrics", http.StatusOK},
+	} {
+		resp, err := http.Get(tc.url)
+		if err != nil {
+			t.Fatalf("GET %s: %v", tc.url, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET %s = %d, want %d", tc.url, resp.StatusCode, tc.want)
+		}
+	}
+
+	cancel() // SIGTERM
+	if err := <-done; err != nil {
+		t.Fatalf("run after shutdown = %v, want nil", err)
+	}
+	logs := stdout.String()
+	if !strings.Contains(logs, "stopped cleanly") {
+		t.Errorf("no clean stop logged:\n%s", logs)
+	}
+	if strings.Contains(logs, password) {
+		t.Errorf("stdout contains the database password:\n%s", logs)
+	}
+	if !strings.Contains(logs, `"password":"(set)"`) {
+		t.Errorf("the start-up config line should show the password as (set):\n%s", logs)
+	}
+}
+
+func lookup(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
