@@ -24,7 +24,7 @@ import (
 const storeTimeout = 30 * time.Second
 
 // migrated returns a fresh migrated database, its admin pool and a store.
-func migrated(t *testing.T) (suppliertest.DB, *sql.DB, *suppliers.Store) {
+func migrated(t testing.TB) (suppliertest.DB, *sql.DB, *suppliers.Store) {
 	t.Helper()
 	d := suppliertest.NewDatabase(t)
 	db := d.Open(t)
