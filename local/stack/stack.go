@@ -8,7 +8,6 @@ package stack
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -97,15 +96,11 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.CustomerDB, s.EmployeeDB = s.AdminDB, s.AdminDB
 	s.CustomerDB.User, s.CustomerDB.Password = customerAccount.User, customerAccount.Password
 	s.EmployeeDB.User, s.EmployeeDB.Password = employeeAccount.User, employeeAccount.Password
-	customerURL, customerMetrics, err := s.startService(ctx, log, "customer", s.CustomerDB, func(l *slog.Logger, db *sql.DB) (service, error) {
-		return customer.New(l, webCfg, db)
-	})
+	customerURL, customerMetrics, err := s.startService(ctx, log, "customer", s.CustomerDB, customer.New, webCfg)
 	if err != nil {
 		return nil, err
 	}
-	employeeURL, employeeMetrics, err := s.startService(ctx, log, "employee", s.EmployeeDB, func(l *slog.Logger, db *sql.DB) (service, error) {
-		return employee.New(l, webCfg, db)
-	})
+	employeeURL, employeeMetrics, err := s.startService(ctx, log, "employee", s.EmployeeDB, employee.New, webCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -174,23 +169,17 @@ func prepareDatabase(ctx context.Context, admin suppliers.DBConfig, customerAcco
 	return nil
 }
 
-// service is what both services' server packages provide.
-type service interface {
-	Handler() http.Handler
-	MetricsHandler() http.Handler
-}
-
 // startService opens the service's own database pool with its own account
 // and serves it on loopback ports chosen by the system.
 func (s *Stack) startService(ctx context.Context, log *slog.Logger, name string, dbCfg suppliers.DBConfig,
-	build func(*slog.Logger, *sql.DB) (service, error)) (appURL *url.URL, metricsURL string, err error) {
+	build web.Builder, cfg web.Config) (appURL *url.URL, metricsURL string, err error) {
 	db, err := suppliers.Open(dbCfg)
 	if err != nil {
 		return nil, "", err
 	}
 	s.closers = append(s.closers, db.Close)
 	svcLog := log.With("service", name)
-	svc, err := build(svcLog, db)
+	svc, err := build(svcLog, cfg, db)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s service: %w", name, err)
 	}
@@ -206,7 +195,7 @@ func (s *Stack) startService(ctx context.Context, log *slog.Logger, name string,
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := web.Serve(ctx, svcLog, shutdownTimeout, appLn, svc.Handler(), metricsLn, svc.MetricsHandler()); err != nil {
+		if err := web.Serve(ctx, svcLog, cfg.ShutdownTimeout, appLn, svc.Handler(), metricsLn, svc.MetricsHandler()); err != nil {
 			s.errs <- fmt.Errorf("%s service: %w", name, err)
 		}
 	}()

@@ -6,8 +6,6 @@ package server
 import (
 	"database/sql"
 	"embed"
-	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 
@@ -36,12 +34,6 @@ var site = web.Site{
 	CacheControl: "no-cache",
 }
 
-// Service is the customer service, ready to be served.
-type Service struct {
-	engine  *gin.Engine
-	metrics *web.Metrics
-}
-
 // handlers carries what the routes need; there are no package globals.
 type handlers struct {
 	app   *web.App
@@ -49,22 +41,13 @@ type handlers struct {
 }
 
 // New builds the service over an open database pool.
-func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*Service, error) {
-	pages, err := fs.Sub(templateFiles, "templates")
-	if err != nil {
-		return nil, fmt.Errorf("customer templates: %w", err)
-	}
-	app, err := web.NewApp(log, site, pages)
-	if err != nil {
-		return nil, fmt.Errorf("customer templates: %w", err)
-	}
-	store := suppliers.NewStore(db, 0)
-	metrics := web.NewMetrics("customer", db)
-	engine, err := app.Engine(cfg, metrics, store)
+func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*web.Service, error) {
+	svc, err := web.NewService(log, cfg, db, site, templateFiles)
 	if err != nil {
 		return nil, err
 	}
-	h := handlers{app: app, store: store}
+	app, engine := svc.App, svc.Engine
+	h := handlers{app: app, store: svc.Store}
 	engine.GET("/", app.Page(h.home))
 	engine.GET("/suppliers", app.Page(h.list))
 	api := engine.Group("/api")
@@ -74,14 +57,8 @@ func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*Service, error) {
 		c.Header("Cache-Control", "public, max-age=300")
 		c.Data(http.StatusOK, "application/json; charset=utf-8", openAPIDocument)
 	})
-	return &Service{engine: engine, metrics: metrics}, nil
+	return svc, nil
 }
-
-// Handler serves the application port.
-func (s *Service) Handler() http.Handler { return s.engine }
-
-// MetricsHandler serves the private metrics port.
-func (s *Service) MetricsHandler() http.Handler { return s.metrics.Handler() }
 
 func (h handlers) home(c *gin.Context) error {
 	return h.app.HTML(c, http.StatusOK, "home", "Welcome", nil)

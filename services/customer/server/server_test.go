@@ -25,7 +25,7 @@ import (
 // arrange data with.
 type catalogue struct {
 	handler http.Handler
-	svc     *server.Service
+	svc     *web.Service
 	admin   *suppliers.Store
 }
 
@@ -562,38 +562,4 @@ func TestMetricsHandler(t *testing.T) {
 		`http_requests_total{method="GET",route="/api/suppliers/:id",status="404"} 1`,
 		`coffee_build_info{goversion=`, `service="customer"`, `go_sql_max_open_connections{db_name="customer"}`)
 	r.lacks(t, "secret-search", "/api/suppliers/42")
-}
-
-func TestConfigFromEnv(t *testing.T) {
-	t.Parallel()
-	lookup := func(m map[string]string) func(string) (string, bool) {
-		return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
-	}
-	_, err := server.ConfigFromEnv(lookup(map[string]string{"PORT": "eighty", "APP_DB_PORT": "99999"}))
-	if err == nil {
-		t.Fatal("ConfigFromEnv accepted an empty environment")
-	}
-	for _, name := range []string{"APP_DB_HOST", "APP_DB_USER", "APP_DB_PASSWORD", "APP_DB_PORT", "PORT"} {
-		if !strings.Contains(err.Error(), name+": ") {
-			t.Errorf("error should name %s:\n%v", name, err)
-		}
-	}
-	env := map[string]string{"APP_DB_HOST": "db", "APP_DB_USER": "coffee_customer", "APP_DB_PASSWORD": "hunter2-secret"}
-	cfg, err := server.ConfigFromEnv(lookup(env))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.DB.Name != "COFFEE" || cfg.DB.Port != 3306 || cfg.Web.Port != 8080 || cfg.Web.MetricsPort != 9090 {
-		t.Errorf("defaults = %+v", cfg)
-	}
-	var logged strings.Builder
-	slog.New(slog.NewJSONHandler(&logged, nil)).Info("starting", "config", cfg)
-	if strings.Contains(logged.String(), "hunter2") || !strings.Contains(logged.String(), `"password":"(set)"`) {
-		t.Errorf("logged config should mask the password: %s", logged.String())
-	}
-	for _, out := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprint(cfg.DB)} {
-		if strings.Contains(out, "hunter2") {
-			t.Errorf("fmt shows the password: %s", out)
-		}
-	}
 }

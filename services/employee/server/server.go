@@ -8,8 +8,6 @@ import (
 	"database/sql"
 	"embed"
 	"errors"
-	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -48,12 +46,6 @@ var site = web.Site{
 	CacheControl: "no-store",
 }
 
-// Service is the employee service, ready to be served.
-type Service struct {
-	engine  *gin.Engine
-	metrics *web.Metrics
-}
-
 // handlers carries what the routes need; there are no package globals.
 type handlers struct {
 	app   *web.App
@@ -61,22 +53,13 @@ type handlers struct {
 }
 
 // New builds the service over an open database pool.
-func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*Service, error) {
-	pages, err := fs.Sub(templateFiles, "templates")
-	if err != nil {
-		return nil, fmt.Errorf("employee templates: %w", err)
-	}
-	app, err := web.NewApp(log, site, pages)
-	if err != nil {
-		return nil, fmt.Errorf("employee templates: %w", err)
-	}
-	store := suppliers.NewStore(db, 0)
-	metrics := web.NewMetrics("employee", db)
-	engine, err := app.Engine(cfg, metrics, store)
+func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*web.Service, error) {
+	svc, err := web.NewService(log, cfg, db, site, templateFiles)
 	if err != nil {
 		return nil, err
 	}
-	h := handlers{app: app, store: store}
+	app, engine := svc.App, svc.Engine
+	h := handlers{app: app, store: svc.Store}
 	toList := func(c *gin.Context) { c.Redirect(http.StatusFound, listPath) }
 	engine.GET(adminPath, toList)
 	engine.GET(adminPath+"/", toList)
@@ -87,14 +70,8 @@ func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*Service, error) {
 	engine.POST(updatePath+":id", app.Page(h.update))
 	engine.GET(removePath+":id", app.Page(h.removeConfirmation))
 	engine.POST(removePath+":id", app.Page(h.remove))
-	return &Service{engine: engine, metrics: metrics}, nil
+	return svc, nil
 }
-
-// Handler serves the application port.
-func (s *Service) Handler() http.Handler { return s.engine }
-
-// MetricsHandler serves the private metrics port.
-func (s *Service) MetricsHandler() http.Handler { return s.metrics.Handler() }
 
 // notices are the banners the list shows after a change, keyed by the
 // redirect's notice parameter; other values are ignored, so a link cannot

@@ -1,7 +1,8 @@
-package server
+package web
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -11,7 +12,7 @@ import (
 
 func TestConfigNamesEveryMissingDatabaseSetting(t *testing.T) {
 	t.Parallel()
-	_, err := ConfigFromEnv(envconfig.FromMap(map[string]string{}))
+	_, err := ServiceConfigFromEnv(envconfig.FromMap(map[string]string{}))
 	if err == nil {
 		t.Fatal("no error without database settings")
 	}
@@ -37,7 +38,7 @@ func TestConfigNamesBadPorts(t *testing.T) {
 		for k, v := range tc.env {
 			env[k] = v
 		}
-		_, err := ConfigFromEnv(envconfig.FromMap(env))
+		_, err := ServiceConfigFromEnv(envconfig.FromMap(env))
 		if err == nil || !strings.Contains(err.Error(), tc.name+":") {
 			t.Errorf("env %v: error %v, want one naming %s", tc.env, err, tc.name)
 		}
@@ -47,7 +48,7 @@ func TestConfigNamesBadPorts(t *testing.T) {
 func TestConfigDefaultsAndMasksThePassword(t *testing.T) {
 	t.Parallel()
 	const password = "correct-horse-battery"
-	cfg, err := ConfigFromEnv(envconfig.FromMap(map[string]string{
+	cfg, err := ServiceConfigFromEnv(envconfig.FromMap(map[string]string{
 		"APP_DB_HOST": "db.internal", "APP_DB_USER": "employee", "APP_DB_PASSWORD": password,
 	}))
 	if err != nil {
@@ -61,7 +62,12 @@ func TestConfigDefaultsAndMasksThePassword(t *testing.T) {
 	if strings.Contains(logged.String(), password) {
 		t.Errorf("the logged configuration shows the password: %s", logged.String())
 	}
-	if !strings.Contains(logged.String(), "db.internal") {
+	if !strings.Contains(logged.String(), "db.internal") || !strings.Contains(logged.String(), `"password":"(set)"`) {
 		t.Errorf("the logged configuration lacks the settings: %s", logged.String())
+	}
+	for _, out := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprint(cfg.DB)} {
+		if strings.Contains(out, password) {
+			t.Errorf("fmt shows the password: %s", out)
+		}
 	}
 }
