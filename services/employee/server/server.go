@@ -129,28 +129,40 @@ func (h handlers) create(c *gin.Context) error {
 	return nil
 }
 
-func (h handlers) updateForm(c *gin.Context) error {
+// supplierInPath loads the supplier whose id is the path's :id.
+func (h handlers) supplierInPath(c *gin.Context) (suppliers.Supplier, error) {
 	id, err := suppliers.ParseID(c.Param("id"))
 	if err != nil {
-		return err
+		return suppliers.Supplier{}, err
 	}
-	s, err := h.store.Get(c.Request.Context(), id)
+	return h.store.Get(c.Request.Context(), id)
+}
+
+// versionedPost reads a change to the supplier in the path: its id, the
+// form, and the version the employee saw when the form was drawn.
+func versionedPost(c *gin.Context) (id, version int64, form url.Values, err error) {
+	if id, err = suppliers.ParseID(c.Param("id")); err != nil {
+		return 0, 0, nil, err
+	}
+	if form, err = web.ParseForm(c); err != nil {
+		return 0, 0, nil, err
+	}
+	if version, err = parseVersion(form.Get("version")); err != nil {
+		return 0, 0, nil, err
+	}
+	return id, version, form, nil
+}
+
+func (h handlers) updateForm(c *gin.Context) error {
+	s, err := h.supplierInPath(c)
 	if err != nil {
 		return err
 	}
-	return h.showForm(c, http.StatusOK, editSupplierForm(id, s.Version, s.Input(), nil))
+	return h.showForm(c, http.StatusOK, editSupplierForm(s.ID, s.Version, s.Input(), nil))
 }
 
 func (h handlers) update(c *gin.Context) error {
-	id, err := suppliers.ParseID(c.Param("id"))
-	if err != nil {
-		return err
-	}
-	form, err := web.ParseForm(c)
-	if err != nil {
-		return err
-	}
-	version, err := parseVersion(form.Get("version"))
+	id, version, form, err := versionedPost(c)
 	if err != nil {
 		return err
 	}
@@ -176,11 +188,7 @@ func (h handlers) update(c *gin.Context) error {
 }
 
 func (h handlers) removeConfirmation(c *gin.Context) error {
-	id, err := suppliers.ParseID(c.Param("id"))
-	if err != nil {
-		return err
-	}
-	s, err := h.store.Get(c.Request.Context(), id)
+	s, err := h.supplierInPath(c)
 	if err != nil {
 		return err
 	}
@@ -188,15 +196,7 @@ func (h handlers) removeConfirmation(c *gin.Context) error {
 }
 
 func (h handlers) remove(c *gin.Context) error {
-	id, err := suppliers.ParseID(c.Param("id"))
-	if err != nil {
-		return err
-	}
-	form, err := web.ParseForm(c)
-	if err != nil {
-		return err
-	}
-	version, err := parseVersion(form.Get("version"))
+	id, version, _, err := versionedPost(c)
 	if err != nil {
 		return err
 	}
