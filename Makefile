@@ -14,6 +14,7 @@ run:
 
 ## test: every module's tests (browser tests skip loudly without Chromium)
 test:
+	@command -v chromium >/dev/null 2>&1 || echo "WARNING: no chromium on PATH: the browser tests in e2e/ will be SKIPPED (apt-get install chromium, or run bash .ci/run)"
 	go test -count=1 $(PACKAGES)
 
 ## ci: the full suite as CI runs it (installs Chromium when missing)
