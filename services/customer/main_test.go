@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
 )
@@ -48,7 +49,7 @@ func TestBinaryDoesNotLinkTheTestEngine(t *testing.T) {
 func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 	t.Parallel()
 	var stdout syncBuffer
-	err := run(context.Background(), lookup(map[string]string{"METRICS_PORT": "8080"}), &stdout)
+	err := run(context.Background(), envconfig.FromMap(map[string]string{"METRICS_PORT": "8080"}), &stdout)
 	if err == nil {
 		t.Fatal("run started without database settings")
 	}
@@ -80,7 +81,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, lookup(env), &stdout) }()
+	go func() { done <- run(ctx, envconfig.FromMap(env), &stdout) }()
 
 	var listening map[string]any
 	deadline := time.Now().Add(30 * time.Second)
@@ -142,10 +143,6 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if !strings.Contains(logs, `"password":"(set)"`) {
 		t.Errorf("the start-up config line should show the password as (set):\n%s", logs)
 	}
-}
-
-func lookup(m map[string]string) func(string) (string, bool) {
-	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
 type syncBuffer struct {

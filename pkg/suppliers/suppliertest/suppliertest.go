@@ -19,16 +19,13 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
-
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/memserver"
 )
 
@@ -108,27 +105,14 @@ func NewDatabase(t testing.TB) DB {
 	return d
 }
 
-// DSN returns a go-sql-driver DSN for d with parseTime=true. params are
-// extra "key=value" DSN parameters, e.g. "multiStatements=true"; a later
-// value overrides an earlier one.
-func (d DB) DSN(params ...string) string {
-	cfg := mysql.NewConfig()
-	cfg.User = d.User
-	cfg.Passwd = d.Password
-	cfg.Net = "tcp"
-	cfg.Addr = net.JoinHostPort(d.Host, strconv.Itoa(d.Port))
-	cfg.DBName = d.Name
-	cfg.ParseTime = true
-	dsn := cfg.FormatDSN()
-	if len(params) > 0 {
-		sep := "?"
-		if strings.Contains(dsn, "?") {
-			sep = "&"
-		}
-		dsn += sep + strings.Join(params, "&")
-	}
-	return dsn
+// Config is d as the services' database settings, so tests connect exactly
+// as production does (same driver options, utf8mb4, timeouts).
+func (d DB) Config() suppliers.DBConfig {
+	return suppliers.DBConfig{Host: d.Host, Port: d.Port, User: d.User, Password: d.Password, Name: d.Name}
 }
+
+// DSN is d's go-sql-driver connection string.
+func (d DB) DSN() string { return d.Config().DSN() }
 
 // Open connects to d, pings it and closes the pool when t ends.
 func (d DB) Open(t testing.TB) *sql.DB {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"regexp"
 	"testing"
 
@@ -61,40 +60,19 @@ func TestNewDatabase(t *testing.T) {
 	}
 }
 
+// TestDSN checks tests connect as the services do: through the services'
+// own DSN, with awkward password characters intact.
 func TestDSN(t *testing.T) {
 	d := suppliertest.DB{Host: "127.0.0.1", Port: 3306, Name: "test_x", User: "u", Password: "p@ss:word/?"}
-	for _, tc := range []struct {
-		params []string
-		check  func(*mysql.Config) error
-	}{
-		{nil, func(c *mysql.Config) error {
-			if !c.ParseTime || c.DBName != "test_x" || c.Addr != "127.0.0.1:3306" || c.User != "u" || c.Passwd != "p@ss:word/?" {
-				return fmt.Errorf("got %+v", c)
-			}
-			return nil
-		}},
-		{[]string{"multiStatements=true", "timeout=2s"}, func(c *mysql.Config) error {
-			if !c.MultiStatements || c.Timeout.String() != "2s" || !c.ParseTime {
-				return fmt.Errorf("params not applied: %+v", c)
-			}
-			return nil
-		}},
-		{[]string{"parseTime=false"}, func(c *mysql.Config) error {
-			if c.ParseTime {
-				return errors.New("parseTime=false did not override the default")
-			}
-			return nil
-		}},
-	} {
-		dsn := d.DSN(tc.params...)
-		cfg, err := mysql.ParseDSN(dsn)
-		if err != nil {
-			t.Errorf("DSN(%q) = %q: %v", tc.params, dsn, err)
-			continue
-		}
-		if err := tc.check(cfg); err != nil {
-			t.Errorf("DSN(%q) = %q: %v", tc.params, dsn, err)
-		}
+	c, err := mysql.ParseDSN(d.DSN())
+	if err != nil {
+		t.Fatalf("DSN %q does not parse: %v", d.DSN(), err)
+	}
+	if !c.ParseTime || c.DBName != "test_x" || c.Addr != "127.0.0.1:3306" || c.User != "u" || c.Passwd != "p@ss:word/?" {
+		t.Fatalf("got %+v", c)
+	}
+	if d.DSN() != d.Config().DSN() {
+		t.Fatal("tests must connect with the production DSN")
 	}
 }
 
