@@ -27,6 +27,7 @@ import (
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/memserver"
+	"github.com/go-sql-driver/mysql"
 )
 
 // DB describes one test database and the account to reach it with.
@@ -111,8 +112,18 @@ func (d DB) Config() suppliers.DBConfig {
 	return suppliers.DBConfig{Host: d.Host, Port: d.Port, User: d.User, Password: d.Password, Name: d.Name}
 }
 
-// DSN is d's go-sql-driver connection string.
-func (d DB) DSN() string { return d.Config().DSN() }
+// DSN is d's go-sql-driver connection string: the production one, except
+// that reads and writes may take a minute. The in-process server runs one
+// statement at a time for every parallel test in the binary, so under the
+// race detector a statement can queue far past production's 5 s backstop.
+func (d DB) DSN() string {
+	cfg, err := mysql.ParseDSN(d.Config().DSN())
+	if err != nil {
+		panic(fmt.Sprintf("suppliertest: the production DSN does not parse: %v", err))
+	}
+	cfg.ReadTimeout, cfg.WriteTimeout = time.Minute, time.Minute
+	return cfg.FormatDSN()
+}
 
 // Open connects to d, pings it and closes the pool when t ends.
 func (d DB) Open(t testing.TB) *sql.DB {
