@@ -80,12 +80,12 @@ func TestStackGivesEachServiceLeastPrivilege(t *testing.T) {
 	if _, err := customer.List(ctx, suppliers.Query{}); err != nil {
 		t.Fatalf("the customer account must read suppliers: %v", err)
 	}
-	if _, err := customer.Create(ctx, in); err == nil || !strings.Contains(err.Error(), "denied") {
+	if _, err := customer.Create(ctx, testActor, in); err == nil || !strings.Contains(err.Error(), "denied") {
 		t.Fatalf("the customer account must not write, got %v", err)
 	}
 
 	employee := open(s.EmployeeDB)
-	if _, err := employee.Create(ctx, in); err != nil {
+	if _, err := employee.Create(ctx, testActor, in); err != nil {
 		t.Fatalf("the employee account must write rows: %v", err)
 	}
 	db, err := suppliers.Open(s.EmployeeDB)
@@ -106,3 +106,6 @@ func TestStackRefusesABusyPort(t *testing.T) {
 		t.Fatalf("a second stack on %s should fail naming PORT, got %v", addr, err)
 	}
 }
+
+// testActor is the employee these tests act as.
+var testActor = suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}

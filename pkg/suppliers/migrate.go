@@ -164,33 +164,43 @@ func accountPassword(pw string) error {
 
 // EnsureAccounts creates or updates the per-service logins with the least
 // privilege each needs: the customer service may only read suppliers; the
-// employee service may read and write rows in the application's tables but
-// not change the schema. Only the migration step holds DDL rights.
+// employee service may change suppliers, append to (never rewrite) their
+// audit trail, manage accounts and sign-in throttling, but not change the
+// schema. Only the migration step holds DDL rights.
 func EnsureAccounts(ctx context.Context, db *sql.DB, dbName string, customer, employee Account) error {
-	grants := []struct {
+	on := func(table string) string { return fmt.Sprintf("`%s`.`%s`", dbName, table) }
+	accounts := []struct {
 		account Account
-		grant   string
+		grants  []string
 	}{
-		{customer, fmt.Sprintf("SELECT ON `%s`.`suppliers`", dbName)},
-		{employee, fmt.Sprintf("SELECT, INSERT, UPDATE, DELETE ON `%s`.*", dbName)},
+		{customer, []string{"SELECT ON " + on("suppliers")}},
+		{employee, []string{
+			"SELECT, INSERT, UPDATE, DELETE ON " + on("suppliers"),
+			"SELECT, INSERT ON " + on("supplier_audit"),
+			"SELECT, INSERT, UPDATE ON " + on("employees"),
+			"SELECT, INSERT, UPDATE, DELETE ON " + on("login_throttle"),
+		}},
 	}
-	for _, g := range grants {
-		if err := accountPassword(g.account.Password); err != nil {
-			return fmt.Errorf("account %s: password %w", g.account.User, err)
+	for _, a := range accounts {
+		if err := accountPassword(a.account.Password); err != nil {
+			return fmt.Errorf("account %s: password %w", a.account.User, err)
 		}
-		user := fmt.Sprintf("'%s'@'%%'", g.account.User)
-		for _, stmt := range []string{
-			fmt.Sprintf("CREATE USER IF NOT EXISTS %s IDENTIFIED BY '%s'", user, g.account.Password),
+		user := fmt.Sprintf("'%s'@'%%'", a.account.User)
+		statements := []string{
+			fmt.Sprintf("CREATE USER IF NOT EXISTS %s IDENTIFIED BY '%s'", user, a.account.Password),
 			// ALTER as well, so re-running the step rotates a changed secret.
-			fmt.Sprintf("ALTER USER %s IDENTIFIED BY '%s'", user, g.account.Password),
-			fmt.Sprintf("GRANT %s TO %s", g.grant, user),
-		} {
+			fmt.Sprintf("ALTER USER %s IDENTIFIED BY '%s'", user, a.account.Password),
+		}
+		for _, g := range a.grants {
+			statements = append(statements, fmt.Sprintf("GRANT %s TO %s", g, user))
+		}
+		for _, stmt := range statements {
 			if _, err := db.ExecContext(ctx, stmt); err != nil {
 				// The statement holds the password and a syntax error would
 				// quote it: name the step and scrub the server's message.
 				verb := strings.Join(strings.Fields(stmt)[:2], " ")
-				return fmt.Errorf("account %s: %s: %s", g.account.User, verb,
-					strings.ReplaceAll(err.Error(), g.account.Password, "(password)"))
+				return fmt.Errorf("account %s: %s: %s", a.account.User, verb,
+					strings.ReplaceAll(err.Error(), a.account.Password, "(password)"))
 			}
 		}
 	}

@@ -41,7 +41,7 @@ func input(name, city string) suppliers.Input {
 
 func mustCreate(t *testing.T, st *suppliers.Store, in suppliers.Input) suppliers.Supplier {
 	t.Helper()
-	s, err := st.Create(t.Context(), in)
+	s, err := st.Create(t.Context(), testActor, in)
 	if err != nil {
 		t.Fatalf("create %q: %v", in.Name, err)
 	}
@@ -251,7 +251,7 @@ func TestUpdateOptimisticConcurrency(t *testing.T) {
 
 	changed := s.Input()
 	changed.Name = " New Name "
-	updated, err := st.Update(ctx, s.ID, s.Version, changed)
+	updated, err := st.Update(ctx, testActor, s.ID, s.Version, changed)
 	if err != nil {
 		t.Fatalf("update at the current version: %v", err)
 	}
@@ -265,7 +265,7 @@ func TestUpdateOptimisticConcurrency(t *testing.T) {
 	// Someone still holding the original version tries to save.
 	stale := s.Input()
 	stale.City = "Lost Update City"
-	_, err = st.Update(ctx, s.ID, s.Version, stale)
+	_, err = st.Update(ctx, testActor, s.ID, s.Version, stale)
 	var ce *suppliers.ConflictError
 	if !errors.As(err, &ce) || !errors.Is(err, suppliers.ErrConflict) {
 		t.Fatalf("stale update = %v, want *ConflictError", err)
@@ -278,16 +278,16 @@ func TestUpdateOptimisticConcurrency(t *testing.T) {
 	}
 
 	// A future version is just as wrong as a past one.
-	if _, err := st.Update(ctx, s.ID, updated.Version+1, changed); !errors.Is(err, suppliers.ErrConflict) {
+	if _, err := st.Update(ctx, testActor, s.ID, updated.Version+1, changed); !errors.Is(err, suppliers.ErrConflict) {
 		t.Errorf("update at a future version = %v, want a conflict", err)
 	}
-	if _, err := st.Update(ctx, 999999, 1, changed); !errors.Is(err, suppliers.ErrNotFound) {
+	if _, err := st.Update(ctx, testActor, 999999, 1, changed); !errors.Is(err, suppliers.ErrNotFound) {
 		t.Errorf("update of an unknown id = %v, want ErrNotFound", err)
 	}
 	bad := updated.Input()
 	bad.Email = "not an email"
 	var fe suppliers.FieldErrors
-	if _, err := st.Update(ctx, s.ID, updated.Version, bad); !errors.As(err, &fe) {
+	if _, err := st.Update(ctx, testActor, s.ID, updated.Version, bad); !errors.As(err, &fe) {
 		t.Errorf("invalid update = %v, want FieldErrors", err)
 	}
 	if got, _ := st.Get(ctx, s.ID); got != updated {
@@ -306,7 +306,7 @@ func TestConcurrentEditsLoseNothing(t *testing.T) {
 		wg.Go(func() {
 			in := s.Input()
 			in.Address = fmt.Sprintf("%d Editor Street", i+1)
-			_, results[i] = st.Update(context.Background(), s.ID, s.Version, in)
+			_, results[i] = st.Update(context.Background(), testActor, s.ID, s.Version, in)
 		})
 	}
 	wg.Wait()
@@ -334,12 +334,12 @@ func TestDelete(t *testing.T) {
 	s := mustCreate(t, st, input("Doomed Roasters", "Seattle"))
 	in := s.Input()
 	in.Phone = "+1 206 555 0199"
-	updated, err := st.Update(ctx, s.ID, s.Version, in)
+	updated, err := st.Update(ctx, testActor, s.ID, s.Version, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	err = st.Delete(ctx, s.ID, s.Version)
+	err = st.Delete(ctx, testActor, s.ID, s.Version)
 	var ce *suppliers.ConflictError
 	if !errors.As(err, &ce) || ce.Current != updated {
 		t.Fatalf("delete at a stale version = %v, want a conflict showing %+v", err, updated)
@@ -347,14 +347,14 @@ func TestDelete(t *testing.T) {
 	if _, err := st.Get(ctx, s.ID); err != nil {
 		t.Fatalf("stale delete removed the row: %v", err)
 	}
-	if err := st.Delete(ctx, s.ID, updated.Version); err != nil {
+	if err := st.Delete(ctx, testActor, s.ID, updated.Version); err != nil {
 		t.Fatalf("delete at the current version: %v", err)
 	}
 	if _, err := st.Get(ctx, s.ID); !errors.Is(err, suppliers.ErrNotFound) {
 		t.Errorf("Get after delete = %v, want ErrNotFound", err)
 	}
 	for _, id := range []int64{s.ID, 999999} {
-		if err := st.Delete(ctx, id, 1); !errors.Is(err, suppliers.ErrNotFound) {
+		if err := st.Delete(ctx, testActor, id, 1); !errors.Is(err, suppliers.ErrNotFound) {
 			t.Errorf("Delete(%d) = %v, want ErrNotFound", id, err)
 		}
 	}
@@ -379,7 +379,7 @@ func TestTextRoundTripsExactly(t *testing.T) {
 			Email: strings.Repeat("a", 242) + "@example.com", Phone: strings.Repeat("-", 85) + "123456789012345"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := st.Create(ctx, tc.in)
+			s, err := st.Create(ctx, testActor, tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -486,13 +486,13 @@ func TestEnsureAccountsGrantsLeastPrivilege(t *testing.T) {
 		}
 	})
 	t.Run("customer cannot write", func(t *testing.T) {
-		if _, err := cust.Create(ctx, input("Sneaky Insert", "Seattle")); err == nil || errors.Is(err, suppliers.ErrUnavailable) {
+		if _, err := cust.Create(ctx, testActor, input("Sneaky Insert", "Seattle")); err == nil || errors.Is(err, suppliers.ErrUnavailable) {
 			t.Errorf("customer Create = %v, want a permission error (not 'unavailable')", err)
 		}
-		if _, err := cust.Update(ctx, seeded.ID, seeded.Version, input("Sneaky Update", "Seattle")); err == nil {
+		if _, err := cust.Update(ctx, testActor, seeded.ID, seeded.Version, input("Sneaky Update", "Seattle")); err == nil {
 			t.Error("customer Update succeeded")
 		}
-		if err := cust.Delete(ctx, seeded.ID, seeded.Version); err == nil {
+		if err := cust.Delete(ctx, testActor, seeded.ID, seeded.Version); err == nil {
 			t.Error("customer Delete succeeded")
 		}
 		if _, err := custDB.ExecContext(ctx, "CREATE TABLE c (id INT PRIMARY KEY)"); err == nil {
@@ -503,16 +503,36 @@ func TestEnsureAccountsGrantsLeastPrivilege(t *testing.T) {
 		}
 	})
 	t.Run("employee writes rows", func(t *testing.T) {
-		s, err := empl.Create(ctx, input("Employee Added", "Boston"))
+		s, err := empl.Create(ctx, testActor, input("Employee Added", "Boston"))
 		if err != nil {
 			t.Fatalf("employee Create: %v", err)
 		}
-		s, err = empl.Update(ctx, s.ID, s.Version, input("Employee Edited", "Boston"))
+		s, err = empl.Update(ctx, testActor, s.ID, s.Version, input("Employee Edited", "Boston"))
 		if err != nil {
 			t.Fatalf("employee Update: %v", err)
 		}
-		if err := empl.Delete(ctx, s.ID, s.Version); err != nil {
+		if err := empl.Delete(ctx, testActor, s.ID, s.Version); err != nil {
 			t.Fatalf("employee Delete: %v", err)
+		}
+	})
+	t.Run("employee cannot rewrite history", func(t *testing.T) {
+		for _, stmt := range []string{
+			"UPDATE supplier_audit SET employee_email = 'someone-else@example.com'",
+			"DELETE FROM supplier_audit",
+		} {
+			if _, err := emplDB.ExecContext(ctx, stmt); err == nil {
+				t.Errorf("employee ran %q: the audit trail must be append-only", stmt)
+			}
+		}
+	})
+	t.Run("customer sees no accounts or history", func(t *testing.T) {
+		if _, err := cust.EmployeeByEmail(ctx, "a@b.example"); err == nil || errors.Is(err, suppliers.ErrNotFound) {
+			t.Errorf("customer can look up employee accounts: %v", err)
+		}
+		for _, table := range []string{"employees", "supplier_audit", "login_throttle"} {
+			if _, err := custDB.ExecContext(ctx, "SELECT COUNT(*) FROM "+table); err == nil {
+				t.Errorf("customer can read %s", table)
+			}
 		}
 	})
 	t.Run("employee cannot change the schema", func(t *testing.T) {
@@ -621,9 +641,9 @@ func TestUnavailableDatabase(t *testing.T) {
 				"Ping":   func() error { return st.Ping(ctx) },
 				"List":   func() error { _, err := st.List(ctx, suppliers.Query{Search: "x", Page: 1, PerPage: 20}); return err },
 				"Get":    func() error { _, err := st.Get(ctx, 1); return err },
-				"Create": func() error { _, err := st.Create(ctx, in); return err },
-				"Update": func() error { _, err := st.Update(ctx, 1, 1, in); return err },
-				"Delete": func() error { return st.Delete(ctx, 1, 1) },
+				"Create": func() error { _, err := st.Create(ctx, testActor, in); return err },
+				"Update": func() error { _, err := st.Update(ctx, testActor, 1, 1, in); return err },
+				"Delete": func() error { return st.Delete(ctx, testActor, 1, 1) },
 			}
 			for call, f := range calls {
 				if err := f(); !errors.Is(err, suppliers.ErrUnavailable) {
@@ -682,3 +702,6 @@ func (p *proxy) close() {
 	}
 	p.conns = nil
 }
+
+// testActor is the employee the store tests act as.
+var testActor = suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}

@@ -31,12 +31,12 @@ type Supplier struct {
 
 // Input is what an employee submits for a new or changed supplier.
 type Input struct {
-	Name    string
-	Address string
-	City    string
-	State   string
-	Email   string
-	Phone   string
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	City    string `json:"city"`
+	State   string `json:"state"`
+	Email   string `json:"email"`
+	Phone   string `json:"phone"`
 }
 
 // Input returns the supplier's editable fields, e.g. to prefill a form.

@@ -86,10 +86,10 @@ func TestMigrateCreatesLeastPrivilegeAccounts(t *testing.T) {
 	}
 	in := suppliers.Input{Name: "Tres Ríos Growers", Address: "4 Calle Real", City: "San José", State: "San José",
 		Email: "ventas@tresrios.example.com", Phone: "+506 2222 0100"}
-	if _, err := as(customerUser, customerPassword).Create(context.Background(), in); err == nil {
+	if _, err := as(customerUser, customerPassword).Create(context.Background(), testActor, in); err == nil {
 		t.Fatal("the customer account could insert a supplier")
 	}
-	if _, err := as(employeeUser, employeePassword).Create(context.Background(), in); err != nil {
+	if _, err := as(employeeUser, employeePassword).Create(context.Background(), testActor, in); err != nil {
 		t.Fatalf("the employee account could not insert a supplier: %v", err)
 	}
 	if n := countSuppliers(t, d); n != 1 {
@@ -130,3 +130,6 @@ func TestBadInvocationsSayWhatIsWrong(t *testing.T) {
 		}
 	}
 }
+
+// testActor is the employee these tests act as.
+var testActor = suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}

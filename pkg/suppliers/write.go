@@ -1,0 +1,138 @@
+package suppliers
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Actor is who makes a change: the signed-in employee, recorded in the
+// audit trail with the change.
+type Actor struct {
+	ID    int64
+	Email string
+}
+
+// Create validates in and inserts it as a new supplier at version 1, with
+// its audit row in the same transaction. Invalid input returns FieldErrors
+// and writes nothing.
+func (st *Store) Create(ctx context.Context, actor Actor, in Input) (Supplier, error) {
+	in, err := Validate(in)
+	if err != nil {
+		return Supplier{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	var created Supplier
+	err = st.inTx(ctx, "create supplier", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			"INSERT INTO suppliers (name, address, city, state, email, phone, version) VALUES (?, ?, ?, ?, ?, ?, 1)",
+			in.Name, in.Address, in.City, in.State, in.Email, in.Phone)
+		if err != nil {
+			return classify("insert supplier", err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("insert supplier: read new id: %w", err)
+		}
+		created = supplierFrom(id, 1, in)
+		return recordChange(ctx, tx, actor, ActionCreate, id, nil, &in)
+	})
+	if err != nil {
+		return Supplier{}, err
+	}
+	return created, nil
+}
+
+// Update saves in over the supplier if it is still at version; otherwise it
+// returns a *ConflictError holding the current values, or ErrNotFound. The
+// change and its audit row commit together or not at all.
+func (st *Store) Update(ctx context.Context, actor Actor, id, version int64, in Input) (Supplier, error) {
+	in, err := Validate(in)
+	if err != nil {
+		return Supplier{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	var updated Supplier
+	err = st.inTx(ctx, fmt.Sprintf("update supplier %d", id), func(tx *sql.Tx) error {
+		before, err := lockCurrent(ctx, tx, id, version)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE suppliers SET name = ?, address = ?, city = ?, state = ?, email = ?, phone = ?, version = version + 1
+			 WHERE id = ? AND version = ?`,
+			in.Name, in.Address, in.City, in.State, in.Email, in.Phone, id, version); err != nil {
+			return classify(fmt.Sprintf("update supplier %d", id), err)
+		}
+		updated = supplierFrom(id, version+1, in)
+		beforeInput := before.Input()
+		return recordChange(ctx, tx, actor, ActionUpdate, id, &beforeInput, &in)
+	})
+	if err != nil {
+		return Supplier{}, err
+	}
+	return updated, nil
+}
+
+// Delete removes the supplier if it is still at version; otherwise it returns
+// a *ConflictError or ErrNotFound, so nobody deletes what they have not seen.
+// The audit row keeps the deleted values.
+func (st *Store) Delete(ctx context.Context, actor Actor, id, version int64) error {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	return st.inTx(ctx, fmt.Sprintf("delete supplier %d", id), func(tx *sql.Tx) error {
+		before, err := lockCurrent(ctx, tx, id, version)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM suppliers WHERE id = ? AND version = ?", id, version); err != nil {
+			return classify(fmt.Sprintf("delete supplier %d", id), err)
+		}
+		beforeInput := before.Input()
+		return recordChange(ctx, tx, actor, ActionDelete, id, &beforeInput, nil)
+	})
+}
+
+// lockCurrent reads the supplier for the rest of the transaction (no other
+// writer can change it until commit) and refuses a stale version.
+func lockCurrent(ctx context.Context, tx *sql.Tx, id, version int64) (Supplier, error) {
+	current, err := scanSupplier(tx.QueryRowContext(ctx,
+		"SELECT "+supplierColumns+" FROM suppliers WHERE id = ? FOR UPDATE", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Supplier{}, fmt.Errorf("supplier %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Supplier{}, classify(fmt.Sprintf("lock supplier %d", id), err)
+	}
+	if current.Version != version {
+		return Supplier{}, &ConflictError{Current: current}
+	}
+	return current, nil
+}
+
+func supplierFrom(id, version int64, in Input) Supplier {
+	return Supplier{ID: id, Name: in.Name, Address: in.Address, City: in.City, State: in.State,
+		Email: in.Email, Phone: in.Phone, Version: version}
+}
+
+// inTx runs fn in a transaction: committed when fn succeeds, rolled back
+// (with any rollback failure joined to fn's error) when it does not.
+func (st *Store) inTx(ctx context.Context, doing string, fn func(*sql.Tx) error) error {
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(doing+": begin", err)
+	}
+	if err := fn(tx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, fmt.Errorf("%s: rollback: %w", doing, rbErr))
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return classify(doing+": commit", err)
+	}
+	return nil
+}
