@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: run test ci lint fmt build migrate seed fuzz
+.PHONY: run test ci lint fmt build migrate seed fuzz account-add account-reset
 
 ## run: the whole application on http://127.0.0.1:3000 (embedded database, demo data)
 run:
@@ -42,6 +42,16 @@ migrate:
 ## seed: insert N (default 50) demo suppliers into the database named by APP_DB_*
 seed:
 	go run ./pkg/suppliers/cmd/suppliersdb seed -n $(N)
+
+## account-add: create an employee account, EMAIL=ana@example.com (asks for the password, or reads it from stdin)
+account-add:
+	@test -n "$(EMAIL)" || { echo "usage: make account-add EMAIL=ana@example.com" >&2; exit 2; }
+	go run ./services/employee accounts add --email "$(EMAIL)"
+
+## account-reset: set a new password for an employee account, EMAIL=ana@example.com
+account-reset:
+	@test -n "$(EMAIL)" || { echo "usage: make account-reset EMAIL=ana@example.com" >&2; exit 2; }
+	go run ./services/employee accounts reset-password --email "$(EMAIL)"
 
 ## fuzz: run each fuzz target for FUZZTIME (default 10s)
 FUZZTIME ?= 10s

@@ -2,7 +2,10 @@
 // with nothing but Go: `go run ./local` (or `make run`). The database lives
 // in memory and resets when the command stops.
 //
-// Settings: PORT (3000) for the gateway, SEED_SUPPLIERS (50), LOG_LEVEL (info).
+// Settings: PORT (3000) for the gateway, SEED_SUPPLIERS (50), LOG_LEVEL (info),
+// ADMIN_EMAIL and ADMIN_PASSWORD for the first employee account (without
+// them a demo account is made and printed), SESSION_IDLE_TIMEOUT (30m) and
+// SESSION_MAX_AGE (12h).
 package main
 
 import (
@@ -34,6 +37,10 @@ func run(ctx context.Context, lookup func(string) (string, bool), stdout, stderr
 	port := env.Port("PORT", 3000)
 	seed := env.Int("SEED_SUPPLIERS", 50, 0, 100_000)
 	webCfg := web.ConfigFromEnv(env)
+	adminEmail := env.String("ADMIN_EMAIL", "")
+	adminPassword := env.OptionalSecret("ADMIN_PASSWORD")
+	idle := env.Duration("SESSION_IDLE_TIMEOUT", 0, time.Minute, 24*time.Hour)
+	maxAge := env.Duration("SESSION_MAX_AGE", 0, 5*time.Minute, 30*24*time.Hour)
 	if err := env.Err(); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
@@ -42,9 +49,19 @@ func run(ctx context.Context, lookup func(string) (string, bool), stdout, stderr
 		Addr:      "127.0.0.1:" + strconv.Itoa(port),
 		Suppliers: seed,
 		Logger:    web.NewLogger(stdout, "local", webCfg.LogLevel),
+
+		AdminEmail:         adminEmail,
+		AdminPassword:      adminPassword,
+		SessionIdleTimeout: idle,
+		SessionMaxAge:      maxAge,
 	})
 	if err != nil {
 		return err
+	}
+	account := fmt.Sprintf("  sign in as       %s\n  password         %s   (a demo account for this run only)\n",
+		s.AdminEmail, s.AdminPassword)
+	if adminEmail != "" {
+		account = fmt.Sprintf("  sign in as       %s   (password from ADMIN_PASSWORD)\n", s.AdminEmail)
 	}
 	fmt.Fprintf(stderr, `
 Coffee Suppliers is running (started in %s):
@@ -54,9 +71,10 @@ Coffee Suppliers is running (started in %s):
   JSON API         %s/api/suppliers
   metrics          %s  %s
 
+%s
 The database is in memory with %d demo suppliers; it resets when you stop.
 Press Ctrl+C to stop.
 
-`, time.Since(started).Round(time.Millisecond), s.URL, s.URL, s.URL, s.CustomerMetricsURL, s.EmployeeMetricsURL, seed)
+`, time.Since(started).Round(time.Millisecond), s.URL, s.URL, s.URL, s.CustomerMetricsURL, s.EmployeeMetricsURL, account, seed)
 	return s.Wait(ctx)
 }

@@ -25,15 +25,26 @@ func TestRunPrintsAWorkingURLAndStopsCleanly(t *testing.T) {
 	}()
 
 	catalogue := regexp.MustCompile(`catalogue\s+(http://127\.0\.0\.1:\d+)/`)
-	var url string
+	account := regexp.MustCompile(`sign in as\s+(\S+)`)
+	password := regexp.MustCompile(`password\s+(\S+)\s+\(a demo account for this run only\)`)
+	var url, email, demoPassword string
 	lines := bufio.NewScanner(out)
-	for url == "" && lines.Scan() {
+	for (url == "" || demoPassword == "") && lines.Scan() {
 		if m := catalogue.FindStringSubmatch(lines.Text()); m != nil {
 			url = m[1]
+		}
+		if m := account.FindStringSubmatch(lines.Text()); m != nil {
+			email = m[1]
+		}
+		if m := password.FindStringSubmatch(lines.Text()); m != nil {
+			demoPassword = m[1]
 		}
 	}
 	if url == "" {
 		t.Fatalf("run never printed the catalogue URL: %v", <-done)
+	}
+	if email != "demo@coffee-suppliers.example" || len(demoPassword) < 12 {
+		t.Errorf("the banner shows the demo account %q with password %q", email, demoPassword)
 	}
 	go io.Copy(io.Discard, out)
 

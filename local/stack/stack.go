@@ -8,6 +8,7 @@ package stack
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -36,7 +37,23 @@ type Options struct {
 	Suppliers int
 	// Logger receives every component's logs.
 	Logger *slog.Logger
+	// AdminEmail and AdminPassword are the first employee account. Left
+	// empty, a demo account (DemoEmail with a random password) is created
+	// for this run.
+	AdminEmail    string
+	AdminPassword string
+	// SessionIdleTimeout and SessionMaxAge override the employee service's
+	// session limits (30 min, 12 h) when set.
+	SessionIdleTimeout time.Duration
+	SessionMaxAge      time.Duration
+	// Now is the employee service's clock for sessions and sign-in
+	// throttling; nil is time.Now. Browser tests move it forward to see a
+	// session expire without waiting.
+	Now func() time.Time
 }
+
+// DemoEmail is the account `make run` creates when no ADMIN_EMAIL is set.
+const DemoEmail = "demo@coffee-suppliers.example"
 
 // Stack is a running application.
 type Stack struct {
@@ -49,6 +66,10 @@ type Stack struct {
 	// and EmployeeDB are the services' own least-privilege accounts. Tests
 	// use them to check what the database holds and who may change it.
 	AdminDB, CustomerDB, EmployeeDB suppliers.DBConfig
+	// AdminEmail and AdminPassword sign in to the administration: the
+	// Options' account, or the demo account made for this run.
+	AdminEmail    string
+	AdminPassword string
 
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -100,7 +121,24 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	employeeURL, employeeMetrics, err := s.startService(ctx, log, "employee", s.EmployeeDB, employee.New, webCfg)
+	s.AdminEmail, s.AdminPassword = opts.AdminEmail, opts.AdminPassword
+	if s.AdminEmail == "" && s.AdminPassword == "" {
+		s.AdminEmail, s.AdminPassword = DemoEmail, rand.Text()
+	}
+	employeeOpts := employee.Options{
+		// A session key for this run only: signing in again after a
+		// restart is no loss, the data is gone too.
+		SessionKeys:   [][]byte{[]byte(rand.Text() + rand.Text())},
+		IdleTimeout:   opts.SessionIdleTimeout,
+		MaxAge:        opts.SessionMaxAge,
+		AdminEmail:    s.AdminEmail,
+		AdminPassword: s.AdminPassword,
+		Now:           opts.Now,
+	}
+	buildEmployee := func(log *slog.Logger, cfg web.Config, db *sql.DB, _ func(string) (string, bool)) (*web.Service, error) {
+		return employee.NewWithOptions(log, cfg, db, employeeOpts)
+	}
+	employeeURL, employeeMetrics, err := s.startService(ctx, log, "employee", s.EmployeeDB, buildEmployee, webCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +217,9 @@ func (s *Stack) startService(ctx context.Context, log *slog.Logger, name string,
 	}
 	s.closers = append(s.closers, db.Close)
 	svcLog := log.With("service", name)
-	svc, err := build(svcLog, cfg, db)
+	// The services' own settings come from Options, not from this
+	// process's environment.
+	svc, err := build(svcLog, cfg, db, func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, "", fmt.Errorf("%s service: %w", name, err)
 	}

@@ -4,8 +4,13 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 )
@@ -35,8 +40,53 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
+// signIn signs in through the gateway with the stack's account and returns
+// a client holding the session cookie.
+func signIn(t *testing.T, s *Stack, email, password string) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(s.URL + "/admin/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := csrfToken.FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("the sign-in page has no CSRF token:\n%s", page)
+	}
+	resp, err = client.PostForm(s.URL+"/admin/login", url.Values{"email": {email}, "password": {password}, "csrf_token": {string(m[1])}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/suppliers" {
+		t.Fatalf("sign in as %s: status %d, location %q", email, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	client.CheckRedirect = nil
+	return client
+}
+
+var csrfToken = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func getWith(t *testing.T, client *http.Client, url string) (int, string) {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
 func TestStackServesBothServicesThroughTheGateway(t *testing.T) {
 	s := startStack(t, 25)
+	employee := signIn(t, s, s.AdminEmail, s.AdminPassword)
 	for path, want := range map[string]string{
 		"/":                       "Find a coffee supplier",
 		"/suppliers":              "Showing 1–20 of 25 suppliers",
@@ -45,20 +95,77 @@ func TestStackServesBothServicesThroughTheGateway(t *testing.T) {
 		"/api/suppliers?page=2":   `"total":25`,
 		"/admin/static/style.css": "--ink",
 	} {
-		status, body := get(t, s.URL+path)
+		status, body := getWith(t, employee, s.URL+path)
 		if status != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("GET %s = %d, want 200 containing %q; body starts %.200q", path, status, want, body)
 		}
 	}
 	// The catalogue has no admin pages of its own: /admin must have
 	// reached the employee service, whose pages link the add form.
-	if _, body := get(t, s.URL+"/admin"); !strings.Contains(body, "/admin/supplier-add") {
+	if _, body := getWith(t, employee, s.URL+"/admin"); !strings.Contains(body, "/admin/supplier-add") {
 		t.Errorf("/admin should show the employee's list")
 	}
 	for _, m := range []string{s.CustomerMetricsURL, s.EmployeeMetricsURL} {
 		if status, body := get(t, m); status != http.StatusOK || !strings.Contains(body, "http_requests_total") {
 			t.Errorf("metrics at %s = %d", m, status)
 		}
+	}
+}
+
+// TestStackMakesADemoAccount: without an account in Options, the stack
+// creates the demo account with a fresh password; visitors are sent to
+// sign in.
+func TestStackMakesADemoAccount(t *testing.T) {
+	s := startStack(t, 3)
+	if s.AdminEmail != DemoEmail || len(s.AdminPassword) < 12 {
+		t.Fatalf("demo account %q with a %d-character password", s.AdminEmail, len(s.AdminPassword))
+	}
+	if _, body := get(t, s.URL+"/admin/suppliers"); !strings.Contains(body, "<h1>Sign in</h1>") {
+		t.Errorf("a visitor is not sent to sign in: %.300s", body)
+	}
+	client := signIn(t, s, s.AdminEmail, s.AdminPassword)
+	if _, body := getWith(t, client, s.URL+"/admin/suppliers"); !strings.Contains(body, "Signed in as <strong>"+DemoEmail) {
+		t.Errorf("signed in, the list does not say who: %.300s", body)
+	}
+	// The catalogue needs no session.
+	if status, _ := get(t, s.URL+"/suppliers"); status != http.StatusOK {
+		t.Errorf("catalogue: %d", status)
+	}
+}
+
+// TestStackUsesTheGivenAccountAndClock: an account and a clock in Options
+// reach the employee service; moving the clock past the idle timeout ends
+// the session.
+func TestStackUsesTheGivenAccountAndClock(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	const email, password = "ops@coffee-suppliers.example", "an operator's own password"
+	s, err := Start(context.Background(), Options{Addr: "127.0.0.1:0", Suppliers: 1, AdminEmail: email, AdminPassword: password,
+		SessionIdleTimeout: 10 * time.Minute, Now: clock})
+	if err != nil {
+		t.Fatalf("start stack: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if s.AdminEmail != email || s.AdminPassword != password {
+		t.Fatalf("stack account %q, want the given one", s.AdminEmail)
+	}
+	client := signIn(t, s, email, password)
+	if status, body := getWith(t, client, s.URL+"/admin/suppliers"); status != http.StatusOK || !strings.Contains(body, "Signed in as") {
+		t.Fatalf("signed in: %d", status)
+	}
+	mu.Lock()
+	now = now.Add(11 * time.Minute)
+	mu.Unlock()
+	if _, body := getWith(t, client, s.URL+"/admin/suppliers"); !strings.Contains(body, "Your session expired. Please sign in again.") {
+		t.Errorf("after 11 idle minutes the session still works: %.300s", body)
+	}
+}
+
+func TestStackRefusesHalfAnAccount(t *testing.T) {
+	_, err := Start(context.Background(), Options{Addr: "127.0.0.1:0", AdminEmail: "ops@coffee-suppliers.example"})
+	if err == nil || !strings.Contains(err.Error(), "ADMIN_PASSWORD") {
+		t.Fatalf("want an error naming ADMIN_PASSWORD, got %v", err)
 	}
 }
 

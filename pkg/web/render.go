@@ -52,8 +52,32 @@ type View struct {
 	Title     string
 	Path      string // the request path, to mark the current nav entry
 	RequestID string
+	// Account is who is signed in, shown in the header with a sign-out
+	// button; nil on public pages and for visitors.
+	Account *Account
+	// CSRFToken goes into every state-changing form as the hidden input
+	// csrf_token; empty where a service has no sessions.
+	CSRFToken string
 	Data      any
 }
+
+// Account is the signed-in user as the page header shows them.
+type Account struct {
+	Email      string
+	SignOutURL string // where the header's sign-out form posts
+}
+
+const (
+	accountKey   = "web.account"
+	csrfTokenKey = "web.csrf_token"
+)
+
+// SetAccount tells the pages rendered for this request who is signed in.
+func SetAccount(c *gin.Context, a Account) { c.Set(accountKey, a) }
+
+// SetCSRFToken gives the pages rendered for this request the token their
+// forms must send back.
+func SetCSRFToken(c *gin.Context, token string) { c.Set(csrfTokenKey, token) }
 
 // templates holds one parsed template set per page: the shared layout
 // cloned and completed by the page's "title" and "content" blocks.
@@ -121,7 +145,13 @@ func (a *App) HTML(c *gin.Context, status int, page, title string, data any) err
 		return fmt.Errorf("render: no page named %q", page)
 	}
 	var buf bytes.Buffer
-	view := View{Site: a.site, Title: title, Path: c.Request.URL.Path, RequestID: RequestID(c), Data: data}
+	view := View{Site: a.site, Title: title, Path: c.Request.URL.Path, RequestID: RequestID(c),
+		CSRFToken: c.GetString(csrfTokenKey), Data: data}
+	if account, ok := c.Get(accountKey); ok {
+		if a, ok := account.(Account); ok {
+			view.Account = &a
+		}
+	}
 	if err := t.ExecuteTemplate(&buf, "layout", view); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
 	}

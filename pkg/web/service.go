@@ -55,7 +55,10 @@ func (s *Service) Handler() http.Handler { return s.Engine }
 func (s *Service) MetricsHandler() http.Handler { return s.metrics.Handler() }
 
 // Builder is a service's constructor, e.g. the customer's server.New.
-type Builder func(log *slog.Logger, cfg Config, db *sql.DB) (*Service, error)
+// lookup reads the environment, for settings only that service has (the
+// employee's session key and first administrator); a service without any
+// ignores it.
+type Builder func(log *slog.Logger, cfg Config, db *sql.DB, lookup func(string) (string, bool)) (*Service, error)
 
 // ServiceConfig is everything a service reads from its environment.
 type ServiceConfig struct {
@@ -95,7 +98,7 @@ func Run(ctx context.Context, name string, build Builder, lookup func(string) (s
 		return err
 	}
 	defer db.Close()
-	svc, err := build(log, cfg.Web, db)
+	svc, err := build(log, cfg.Web, db, lookup)
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,9 @@ go 1.26.8
 require (
 	github.com/coffee-suppliers/coffee-suppliers/pkg v0.0.0
 	github.com/gin-gonic/gin v1.12.0
+	golang.org/x/crypto v0.57.0
 	golang.org/x/net v0.59.0
+	golang.org/x/term v0.46.0
 )
 
 require (
@@ -59,7 +61,6 @@ require (
 	go.opentelemetry.io/otel v1.31.0 // indirect
 	go.opentelemetry.io/otel/trace v1.31.0 // indirect
 	golang.org/x/arch v0.22.0 // indirect
-	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/sync v0.23.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect

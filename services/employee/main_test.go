@@ -57,7 +57,7 @@ func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 	if err == nil {
 		t.Fatal("run started without database settings")
 	}
-	for _, name := range []string{"APP_DB_HOST", "APP_DB_USER", "APP_DB_PASSWORD", "PORT"} {
+	for _, name := range []string{"APP_DB_HOST", "APP_DB_USER", "APP_DB_PASSWORD", "PORT", "SESSION_KEY"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}
@@ -76,6 +76,7 @@ func TestRunServesUntilStopped(t *testing.T) {
 		"PORT": "0", "METRICS_PORT": "0",
 		"APP_DB_HOST": database.Host, "APP_DB_PORT": strconv.Itoa(database.Port),
 		"APP_DB_NAME": database.Name, "APP_DB_USER": database.User, "APP_DB_PASSWORD": database.Password,
+		"SESSION_KEY": sessionKey, "ADMIN_EMAIL": "first.admin@coffee-suppliers.example", "ADMIN_PASSWORD": adminPassword,
 	}
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
@@ -121,8 +122,9 @@ func TestRunServesUntilStopped(t *testing.T) {
 	for path, want := range map[string]int{
 		app + "/healthz":         http.StatusOK,
 		app + "/readyz":          http.StatusOK,
-		app + "/admin":           http.StatusFound,
-		app + "/admin/suppliers": http.StatusOK,
+		app + "/admin":           http.StatusSeeOther, // to sign in
+		app + "/admin/suppliers": http.StatusSeeOther,
+		app + "/admin/login":     http.StatusOK,
 		metrics + "/metrics":     http.StatusOK,
 	} {
 		res, err := client.Get(path)
@@ -143,10 +145,22 @@ func TestRunServesUntilStopped(t *testing.T) {
 	if !strings.Contains(logText.String(), `"msg":"stopped cleanly"`) {
 		t.Errorf("log lacks the clean stop:\n%s", logText.String())
 	}
-	if strings.Contains(logText.String(), database.Password) {
-		t.Errorf("the log shows the database password")
+	for name, secret := range map[string]string{"database password": database.Password, "session key": sessionKey, "admin password": adminPassword} {
+		if strings.Contains(logText.String(), secret) {
+			t.Errorf("the log shows the %s", name)
+		}
+	}
+	for _, want := range []string{`"msg":"employee settings"`, `"msg":"created the first administrator from ADMIN_EMAIL"`} {
+		if !strings.Contains(logText.String(), want) {
+			t.Errorf("the log lacks %s:\n%s", want, logText.String())
+		}
 	}
 }
+
+const (
+	sessionKey    = "a-session-key-of-at-least-32-bytes-for-tests"
+	adminPassword = "the first admin's password"
+)
 
 // loopback turns a logged listen address such as [::]:34567 into a URL
 // on the loopback interface.

@@ -40,8 +40,10 @@ type handlers struct {
 	store *suppliers.Store
 }
 
-// New builds the service over an open database pool.
-func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*web.Service, error) {
+// New builds the service over an open database pool. The catalogue is
+// public and has no settings of its own, so it ignores the environment
+// lookup that web.Builder passes.
+func New(log *slog.Logger, cfg web.Config, db *sql.DB, _ func(string) (string, bool)) (*web.Service, error) {
 	svc, err := web.NewService(log, cfg, db, site, templateFiles)
 	if err != nil {
 		return nil, err

@@ -43,7 +43,7 @@ func newCatalogue(t *testing.T) *catalogue {
 		t.Fatalf("migrate: %v", err)
 	}
 	reader := d.CreateUser(t, "cat_"+d.Name[len(d.Name)-8:], "catalogue-Pass-1", "SELECT ON %s.suppliers")
-	svc, err := server.New(quietLog(), webConfig(), reader.Open(t))
+	svc, err := server.New(quietLog(), webConfig(), reader.Open(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func newCatalogue(t *testing.T) *catalogue {
 
 func (c *catalogue) add(t *testing.T, name, city string) suppliers.Supplier {
 	t.Helper()
-	s, err := c.admin.Create(t.Context(), suppliers.Input{Name: name, Address: "1 Main Street", City: city, State: "WA",
+	s, err := c.admin.Create(t.Context(), suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}, suppliers.Input{Name: name, Address: "1 Main Street", City: city, State: "WA",
 		Email: "orders@example.com", Phone: "+1 206 555 0100"})
 	if err != nil {
 		t.Fatalf("create %q: %v", name, err)
@@ -216,7 +216,7 @@ func TestFreshnessWithETags(t *testing.T) {
 	}
 	in := s.Input()
 	in.Name = "Blue Ridge Coffee Roasters"
-	if _, err := c.admin.Update(t.Context(), s.ID, s.Version, in); err != nil {
+	if _, err := c.admin.Update(t.Context(), suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}, s.ID, s.Version, in); err != nil {
 		t.Fatal(err)
 	}
 	for target, etag := range tags {
@@ -516,7 +516,7 @@ func TestDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := server.New(quietLog(), webConfig(), db)
+	svc, err := server.New(quietLog(), webConfig(), db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,12 @@ type supplierForm struct {
 	Current   []detail
 	DeleteURL string // empty for a new supplier
 	CancelURL string
+	// ID is the supplier being edited; zero for a new one.
+	ID int64
+	// History is the supplier's changes, newest first; ShowHistory is set
+	// on the edit page, where an empty history still gets its heading.
+	History     []historyEntry
+	ShowHistory bool
 }
 
 // newSupplierForm is the add page, empty or showing a refused submission.
@@ -75,6 +81,7 @@ func newSupplierForm(in suppliers.Input, errs suppliers.FieldErrors) supplierFor
 func editSupplierForm(id, version int64, in suppliers.Input, errs suppliers.FieldErrors) supplierForm {
 	idText := strconv.FormatInt(id, 10)
 	f := supplierForm{
+		ID:        id,
 		Heading:   "Edit supplier",
 		Action:    updatePath + idText,
 		Submit:    "Save changes",
@@ -123,14 +130,7 @@ func inputFrom(form url.Values) suppliers.Input {
 }
 
 // detailsOf lists a stored supplier's values in form order.
-func detailsOf(s suppliers.Supplier) []detail {
-	in := s.Input()
-	out := make([]detail, 0, len(suppliers.Fields))
-	for _, f := range suppliers.Fields {
-		out = append(out, detail{Label: f.Label, Value: f.Value(in)})
-	}
-	return out
-}
+func detailsOf(s suppliers.Supplier) []detail { return inputDetails(s.Input()) }
 
 // removePage is the data of the delete confirmation page.
 type removePage struct {

@@ -6,46 +6,278 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 )
 
 // testService is the employee service over a fresh, migrated database of its
 // own, so tests can run in parallel without seeing each other's rows.
 type testService struct {
+	// handler is a signed-in employee's browser: it sends the session
+	// cookie and, as the pages' forms do, the session's CSRF token.
 	handler http.Handler
-	db      *sql.DB
-	store   *suppliers.Store
+	// raw is the service itself, as a visitor without cookies reaches it.
+	raw      http.Handler
+	db       *sql.DB
+	store    *suppliers.Store
+	clock    *fakeClock
+	employee suppliers.Employee // the employee handler is signed in as
+	// delays are the sign-in slow-downs the service asked for.
+	delays *delayLog
+}
+
+// testEmail and testPassword are the account every test service has.
+const (
+	testEmail    = "ana.lopez@coffee-suppliers.example"
+	testPassword = "correct horse battery staple"
+)
+
+// testPasswordHash is hashed once: argon2id is slow on purpose.
+var testPasswordHash = sync.OnceValue(func() string {
+	h, err := auth.HashPassword(testPassword)
+	if err != nil {
+		panic(err)
+	}
+	return h
+})
+
+// employeeGrants are the rights suppliers.EnsureAccounts gives the
+// employee service's account in production.
+var employeeGrants = []string{
+	"SELECT, INSERT, UPDATE, DELETE ON %s.suppliers",
+	"SELECT, INSERT ON %s.supplier_audit",
+	"SELECT, INSERT, UPDATE ON %s.employees",
+	"SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle",
 }
 
 func newTestService(t *testing.T) testService {
+	t.Helper()
+	return newTestServiceWith(t, nil, nil)
+}
+
+// newTestServiceWith builds the service with options changed by configure
+// (nil: the defaults), logging to log (nil: warnings and errors to the
+// test's output), and signs testEmail in.
+func newTestServiceWith(t *testing.T, log *slog.Logger, configure func(*Options)) testService {
+	t.Helper()
+	db := newEmptyDatabase(t)
+	store := suppliers.NewStore(db, 0)
+	account, err := store.CreateEmployee(context.Background(), testEmail, testPasswordHash())
+	if err != nil {
+		t.Fatalf("create employee: %v", err)
+	}
+	if log == nil {
+		// Warnings and errors (every 5xx) reach the test's output, so a
+		// failure shows what the service logged.
+		log = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	clock := newFakeClock()
+	delays := &delayLog{}
+	opts := Options{
+		SessionKeys: [][]byte{[]byte(rand.Text() + rand.Text())},
+		Now:         clock.Now,
+		Sleep:       delays.sleep,
+	}
+	if configure != nil {
+		configure(&opts)
+	}
+	svc, err := NewWithOptions(log, web.Config{}, db, opts)
+	if err != nil {
+		t.Fatalf("new service: %v", err)
+	}
+	b := newBrowser(svc.Handler())
+	b.signIn(t, testEmail, testPassword)
+	return testService{handler: b, raw: svc.Handler(), db: db, store: store, clock: clock, employee: account, delays: delays}
+}
+
+// newEmptyDatabase is a fresh, migrated database without accounts,
+// reached as production's employee service reaches it: with rights on rows
+// only, never on the schema. Account names are server-wide, hence random.
+func newEmptyDatabase(t *testing.T) *sql.DB {
 	t.Helper()
 	database := suppliertest.NewDatabase(t)
 	if _, err := suppliers.Migrate(context.Background(), database.Open(t)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	// The service connects as production does: with rights on rows only,
-	// never on the schema. Account names are server-wide, hence random.
-	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(),
-		"SELECT, INSERT, UPDATE, DELETE ON %s.*")
-	db := employee.Open(t)
-	// Warnings and errors (every 5xx) reach the test's output, so a
-	// failure shows what the service logged.
-	log := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	svc, err := New(log, web.Config{}, db)
-	if err != nil {
-		t.Fatalf("new service: %v", err)
+	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(), employeeGrants...)
+	return employee.Open(t)
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func webConfig() web.Config { return web.Config{} }
+
+// fakeClock is the service's clock, moved by tests instead of sleeping.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Second)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// delayLog records the sign-in slow-downs instead of waiting them out.
+type delayLog struct {
+	mu     sync.Mutex
+	delays []time.Duration
+}
+
+func (d *delayLog) sleep(ctx context.Context, delay time.Duration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.delays = append(d.delays, delay)
+	return ctx.Err()
+}
+
+func (d *delayLog) all() []time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]time.Duration(nil), d.delays...)
+}
+
+// browser is one visitor's browser in front of the service: it keeps the
+// cookies the service sets, remembers the CSRF token of the last page it
+// received, and (when autoCSRF is set) adds that token to every form it
+// posts without one, as the pages' forms do.
+type browser struct {
+	next     http.Handler
+	autoCSRF bool
+
+	mu      sync.Mutex
+	cookies map[string]*http.Cookie
+	token   string
+	// seen is every cookie value and CSRF token the browser received.
+	seen []string
+}
+
+func newBrowser(next http.Handler) *browser {
+	return &browser{next: next, autoCSRF: true, cookies: map[string]*http.Cookie{}}
+}
+
+var csrfInput = regexp.MustCompile(`<input type="hidden" name="csrf_token" value="([^"]*)">`)
+
+func (b *browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b.mu.Lock()
+	for _, c := range b.cookies {
+		r.AddCookie(c)
 	}
-	return testService{handler: svc.Handler(), db: db, store: suppliers.NewStore(db, 0)}
+	token := b.token
+	b.mu.Unlock()
+	if b.autoCSRF && token != "" {
+		addCSRFToken(r, token)
+	}
+	tee := &teeWriter{ResponseWriter: w}
+	b.next.ServeHTTP(tee, r)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, line := range w.Header().Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			continue
+		}
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = &http.Cookie{Name: c.Name, Value: c.Value}
+			b.seen = append(b.seen, c.Value)
+		}
+	}
+	if m := csrfInput.FindSubmatch(tee.body.Bytes()); m != nil {
+		b.token = string(m[1])
+		b.seen = append(b.seen, b.token)
+	}
+}
+
+// csrfToken is the token of the last page the browser received.
+func (b *browser) csrfToken() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.token
+}
+
+// secrets is every cookie value and CSRF token the browser received.
+func (b *browser) secrets() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.seen...)
+}
+
+// sessionCookie is the session cookie's value, or "".
+func (b *browser) sessionCookie() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c, ok := b.cookies[auth.CookieName]; ok {
+		return c.Value
+	}
+	return ""
+}
+
+// signIn fills in and submits the sign-in form, then opens the list so the
+// browser holds the signed-in session's CSRF token.
+func (b *browser) signIn(t *testing.T, email, password string) {
+	t.Helper()
+	wantStatus(t, get(t, b, loginPath), http.StatusOK)
+	rec := postForm(t, b, loginPath, url.Values{"email": {email}, "password": {password}})
+	wantRedirect(t, rec, listPath)
+	wantStatus(t, get(t, b, listPath), http.StatusOK)
+}
+
+// addCSRFToken adds csrf_token to a URL-encoded form post that has none.
+// Bodies of unknown or oversize length are left alone, so tests of the
+// size limit see the service's own answer.
+func addCSRFToken(r *http.Request, token string) {
+	if r.Method != http.MethodPost || r.ContentLength < 0 || r.ContentLength > web.MaxBodyBytes ||
+		r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return
+	}
+	values, err := url.ParseQuery(string(body))
+	if err == nil && !values.Has(auth.CSRFField) {
+		values.Set(auth.CSRFField, token)
+		body = []byte(values.Encode())
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+}
+
+// teeWriter keeps a copy of the body it writes.
+type teeWriter struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (w *teeWriter) Write(p []byte) (int, error) {
+	w.body.Write(p)
+	return w.ResponseWriter.Write(p)
 }
 
 func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
@@ -148,7 +380,7 @@ func editForm(in suppliers.Input, version int64) url.Values {
 
 func createSupplier(t *testing.T, svc testService, in suppliers.Input) suppliers.Supplier {
 	t.Helper()
-	s, err := svc.store.Create(context.Background(), in)
+	s, err := svc.store.Create(context.Background(), svc.actor(), in)
 	if err != nil {
 		t.Fatalf("create supplier %q: %v", in.Name, err)
 	}
@@ -175,4 +407,9 @@ func newestSupplier(t *testing.T, svc testService) suppliers.Supplier {
 		t.Fatalf("newest supplier: %v", err)
 	}
 	return getSupplier(t, svc, id)
+}
+
+// actor is the signed-in employee as the audit trail records them.
+func (svc testService) actor() suppliers.Actor {
+	return suppliers.Actor{ID: svc.employee.ID, Email: svc.employee.Email}
 }

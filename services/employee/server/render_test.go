@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/net/html"
@@ -25,6 +26,9 @@ type renderCase struct {
 	expect []string
 }
 
+// renderToken stands for a session's CSRF token in rendered pages.
+const renderToken = "test-csrf-token-0123456789"
+
 func renderCases() []renderCase {
 	stored := suppliers.Supplier{ID: 7, Name: "O'Brien & Sons <b>", Address: "1 Quay", City: "Trieste",
 		State: "Friuli-Venezia Giulia", Email: "orders@obrien.example.com", Phone: "+39 040 555 0100", Version: 3}
@@ -33,7 +37,38 @@ func renderCases() []renderCase {
 	conflict := editSupplierForm(7, 4, stored.Input(), nil)
 	conflict.Current = detailsOf(stored)
 	confirm, changed := newRemovePage(stored, false), newRemovePage(stored, true)
+	at := time.Date(2026, 3, 14, 9, 5, 0, 0, time.UTC)
+	before, after := stored.Input(), stored.Input()
+	after.City, after.Phone = "Trst <b>", "+39 040 555 0199"
+	withHistory := editSupplierForm(7, 3, stored.Input(), nil)
+	withHistory.ShowHistory = true
+	withHistory.History = historyOf([]suppliers.Change{
+		{ID: 3, SupplierID: 7, Action: suppliers.ActionUpdate, Actor: suppliers.Actor{ID: 2, Email: "bo@coffee.example"}, At: at.Add(time.Hour), Before: &after, After: &after},
+		{ID: 2, SupplierID: 7, Action: suppliers.ActionUpdate, Actor: suppliers.Actor{ID: 1, Email: "ana@coffee.example"}, At: at.Add(time.Minute), Before: &before, After: &after},
+		{ID: 1, SupplierID: 7, Action: suppliers.ActionCreate, Actor: suppliers.Actor{ID: 1, Email: "ana@coffee.example"}, At: at, After: &before},
+	})
+	noHistory := editSupplierForm(7, 3, stored.Input(), nil)
+	noHistory.ShowHistory = true
 	return []renderCase{
+		{"sign-in", "login", "Sign in", loginPage{Next: listPath},
+			[]string{`<form class="login" method="post" action="/admin/login">`, `<label for="login-email">Email</label>`,
+				`autocomplete="username"`, `autocomplete="current-password"`, `type="password"`,
+				`<button type="submit">Sign in</button>`, `name="next" value="/admin/suppliers"`}},
+		{"sign-in refused", "login", "Error: Sign in", loginPage{Email: "o'brien@coffee.example", Next: "/admin/supplier-update/7?x=1&y=2", Error: msgIncorrect},
+			[]string{"There is a problem", msgIncorrect, `value="o&#39;brien@coffee.example"`, `aria-describedby="login-error"`,
+				`name="next" value="/admin/supplier-update/7?x=1&amp;y=2"`}},
+		{"sign-in after expiry", "login", "Sign in", loginPage{Next: listPath, Warning: msgExpired},
+			[]string{`<p class="notice warn" role="alert">Your session expired. Please sign in again.</p>`}},
+		{"signed out", "login", "Sign in", loginPage{Next: listPath, Notice: msgSignedOut},
+			[]string{`<p class="notice ok" role="status">You have signed out.</p>`}},
+		{"edit form with history", "supplier-form", "Edit supplier", withHistory,
+			[]string{`<h2 id="history-title">History</h2>`, `<th scope="col">When</th><th scope="col">Who</th><th scope="col">What</th>`,
+				`<time datetime="2026-03-14T09:06:00Z">14 Mar 2026, 09:06 UTC</time>`, "ana@coffee.example", "bo@coffee.example",
+				`City: <span class="before">Trieste</span> → <span class="after">Trst &lt;b&gt;</span>`,
+				`Phone: <span class="before">&#43;39 040 555 0100</span> → <span class="after">&#43;39 040 555 0199</span>`,
+				"Saved without changes", "Added", "<li>Name: O&#39;Brien &amp; Sons &lt;b&gt;</li>"}},
+		{"edit form without history", "supplier-form", "Edit supplier", noHistory,
+			[]string{"History", "No changes have been recorded for this supplier yet."}},
 		{"empty list", "suppliers", "Suppliers", listPage{List: suppliers.List{Items: []suppliers.Supplier{}, Page: 1, PerPage: 20}},
 			[]string{"No suppliers."}},
 		{"searched list with notice", "suppliers", "Suppliers", listPage{List: items, Notice: "Changes saved."},
@@ -76,8 +111,26 @@ func TestEveryPageRenders(t *testing.T) {
 			rec := httptest.NewRecorder()
 			c, _ := gin.CreateTestContext(rec)
 			c.Request = httptest.NewRequest(http.MethodGet, listPath, nil)
+			web.SetCSRFToken(c, renderToken)
+			// The sign-in page is for visitors; every other page is
+			// rendered for a signed-in employee.
+			visitor := tc.page == "login"
+			if !visitor {
+				web.SetAccount(c, web.Account{Email: "ana@coffee.example", SignOutURL: logoutPath})
+			}
 			if err := app.HTML(c, http.StatusOK, tc.page, tc.title, tc.data); err != nil {
 				t.Fatalf("render: %v", err)
+			}
+			if visitor {
+				wantNoBody(t, rec, "Sign out", "Signed in as")
+			} else {
+				wantBody(t, rec, "Signed in as <strong>ana@coffee.example</strong>",
+					`<form method="post" action="/admin/logout">`, `<button type="submit" class="link">Sign out</button>`)
+			}
+			// Every form that posts carries the session's token.
+			forms := strings.Count(rec.Body.String(), `<form method="post"`) + strings.Count(rec.Body.String(), `<form class="login" method="post"`)
+			if got := strings.Count(rec.Body.String(), `<input type="hidden" name="csrf_token" value="`+renderToken+`">`); got != forms {
+				t.Errorf("%d post forms but %d CSRF tokens", forms, got)
 			}
 			wantBody(t, rec, append(tc.expect, "<title>"+escaped(tc.title)+" · Coffee Suppliers</title>",
 				`href="/admin/static/style.css"`, `<a href="/admin/suppliers" aria-current="page">Suppliers</a>`)...)

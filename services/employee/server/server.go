@@ -1,21 +1,25 @@
 // Package server is the employee service's HTTP side: the administration
-// pages that list, add, edit and delete suppliers, all under /admin. It is a
-// package of its own, not internal, so the local launcher can run it
-// in-process.
+// pages that list, add, edit and delete suppliers, all under /admin, behind
+// sign-in. It is a package of its own, not internal, so the local launcher
+// can run it in-process.
 package server
 
 import (
+	"context"
 	"database/sql"
 	"embed"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 )
 
 //go:embed templates/*.html
@@ -29,6 +33,8 @@ const (
 	addPath    = "/admin/supplier-add"
 	updatePath = "/admin/supplier-update/" // followed by the supplier's id
 	removePath = "/admin/supplier-remove/" // followed by the supplier's id
+	loginPath  = "/admin/login"
+	logoutPath = "/admin/logout"
 )
 
 // site is how the administration presents itself in the shared layout.
@@ -48,21 +54,67 @@ var site = web.Site{
 
 // handlers carries what the routes need; there are no package globals.
 type handlers struct {
-	app   *web.App
-	store *suppliers.Store
+	app        *web.App
+	store      *suppliers.Store
+	sessions   *auth.Manager
+	log        *slog.Logger
+	sleep      func(ctx context.Context, d time.Duration) error
+	firstAdmin *firstAdmin
 }
 
-// New builds the service over an open database pool.
-func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*web.Service, error) {
+// New builds the service over an open database pool, with its own settings
+// (SESSION_KEY and friends) read through lookup. It is the web.Builder the
+// service's main runs.
+func New(log *slog.Logger, cfg web.Config, db *sql.DB, lookup func(string) (string, bool)) (*web.Service, error) {
+	opts, err := OptionsFromEnv(lookup)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("employee settings", "auth", opts)
+	return NewWithOptions(log, cfg, db, opts)
+}
+
+// NewWithOptions builds the service from typed options, so the local
+// launcher and tests can pass a session key and a clock of their own. When
+// no employee account exists and opts name a first administrator, it
+// creates that account.
+func NewWithOptions(log *slog.Logger, cfg web.Config, db *sql.DB, opts Options) (*web.Service, error) {
+	if err := opts.validate(); err != nil {
+		return nil, fmt.Errorf("employee settings:\n%w", err)
+	}
+	if opts.AdminEmail != "" {
+		opts.AdminEmail, _ = auth.NormalizeEmail(opts.AdminEmail) // validate checked it
+	}
+	sessions, err := auth.NewManager(auth.ManagerConfig{Keys: opts.SessionKeys,
+		IdleTimeout: opts.IdleTimeout, MaxAge: opts.MaxAge, Now: opts.Now})
+	if err != nil {
+		return nil, err
+	}
 	svc, err := web.NewService(log, cfg, db, site, templateFiles)
 	if err != nil {
 		return nil, err
 	}
+	sleep := opts.Sleep
+	if sleep == nil {
+		sleep = sleepContext
+	}
 	app, engine := svc.App, svc.Engine
-	h := handlers{app: app, store: svc.Store}
+	h := handlers{app: app, store: svc.Store, sessions: sessions, log: log, sleep: sleep,
+		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword)}
+	if err := h.firstAdmin.ensureAtStart(log, svc.Store); err != nil {
+		return nil, err
+	}
+
+	// The guard runs before every route added from here on, and before
+	// the not-found page; the static files, /healthz and /readyz were added
+	// by web.NewService and stay public.
+	engine.Use(h.guard)
 	toList := func(c *gin.Context) { c.Redirect(http.StatusFound, listPath) }
 	engine.GET(adminPath, toList)
 	engine.GET(adminPath+"/", toList)
+	engine.GET(loginPath, app.Page(h.loginForm))
+	engine.POST(loginPath, app.Page(h.login))
+	engine.POST(logoutPath, app.Page(h.logout))
 	engine.GET(listPath, app.Page(h.list))
 	engine.GET(addPath, app.Page(h.addForm))
 	engine.POST(addPath, app.Page(h.create))
@@ -71,6 +123,18 @@ func New(log *slog.Logger, cfg web.Config, db *sql.DB) (*web.Service, error) {
 	engine.GET(removePath+":id", app.Page(h.removeConfirmation))
 	engine.POST(removePath+":id", app.Page(h.remove))
 	return svc, nil
+}
+
+// sleepContext waits d, or until ctx ends.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // notices are the banners the list shows after a change, keyed by the
@@ -117,7 +181,7 @@ func (h handlers) create(c *gin.Context) error {
 		return err
 	}
 	in := inputFrom(form)
-	_, err = h.store.Create(c.Request.Context(), in)
+	_, err = h.store.Create(c.Request.Context(), actor(c), in)
 	var invalid suppliers.FieldErrors
 	switch {
 	case errors.As(err, &invalid):
@@ -158,7 +222,7 @@ func (h handlers) updateForm(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.showForm(c, http.StatusOK, editSupplierForm(s.ID, s.Version, s.Input(), nil))
+	return h.showEditForm(c, http.StatusOK, editSupplierForm(s.ID, s.Version, s.Input(), nil))
 }
 
 func (h handlers) update(c *gin.Context) error {
@@ -167,19 +231,19 @@ func (h handlers) update(c *gin.Context) error {
 		return err
 	}
 	in := inputFrom(form)
-	_, err = h.store.Update(c.Request.Context(), id, version, in)
+	_, err = h.store.Update(c.Request.Context(), actor(c), id, version, in)
 	var invalid suppliers.FieldErrors
 	var conflict *suppliers.ConflictError
 	switch {
 	case errors.As(err, &invalid):
-		return h.showForm(c, http.StatusBadRequest, editSupplierForm(id, version, in, invalid))
+		return h.showEditForm(c, http.StatusBadRequest, editSupplierForm(id, version, in, invalid))
 	case errors.As(err, &conflict):
 		// Keep what the employee typed, but base the form on the current
 		// version: saving again is then a deliberate choice to overwrite
 		// the values now shown, not a silent one.
 		page := editSupplierForm(id, conflict.Current.Version, in, nil)
 		page.Current = detailsOf(conflict.Current)
-		return h.showForm(c, http.StatusConflict, page)
+		return h.showEditForm(c, http.StatusConflict, page)
 	case err != nil:
 		return err
 	}
@@ -200,7 +264,7 @@ func (h handlers) remove(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.store.Delete(c.Request.Context(), id, version)
+	err = h.store.Delete(c.Request.Context(), actor(c), id, version)
 	var conflict *suppliers.ConflictError
 	switch {
 	case errors.As(err, &conflict):
@@ -222,6 +286,18 @@ func (h handlers) showForm(c *gin.Context, status int, page supplierForm) error 
 		title = "Error: " + title
 	}
 	return h.app.HTML(c, status, "supplier-form", title, page)
+}
+
+// showEditForm shows the edit form with the supplier's history below it,
+// newest first: after a conflict it tells who changed the supplier.
+func (h handlers) showEditForm(c *gin.Context, status int, page supplierForm) error {
+	changes, err := h.store.History(c.Request.Context(), page.ID)
+	if err != nil {
+		return err
+	}
+	page.History = historyOf(changes)
+	page.ShowHistory = true
+	return h.showForm(c, status, page)
 }
 
 func (h handlers) showRemove(c *gin.Context, status int, page removePage) error {

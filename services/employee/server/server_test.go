@@ -320,7 +320,7 @@ func TestDeleteOfChangedSupplierAsksAgain(t *testing.T) {
 	s := createSupplier(t, svc, validInput())
 	changed := validInput()
 	changed.Name = "Renamed Meanwhile"
-	if _, err := svc.store.Update(context.Background(), s.ID, s.Version, changed); err != nil {
+	if _, err := svc.store.Update(context.Background(), svc.actor(), s.ID, s.Version, changed); err != nil {
 		t.Fatalf("update: %v", err)
 	}
 

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+)
+
+// syncBuffer is a log destination safe for concurrent writers.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestNoSecretInAnyLogLine starts the service from its environment (first
+// administrator included), logging everything down to debug as JSON, and
+// goes through a whole visit: a failed sign-in (with a password typed into
+// the email box), a refused form, sign-in, add, edit, delete, sign-out.
+// No log line may hold a password, the session key, a cookie value or a
+// CSRF token.
+func TestNoSecretInAnyLogLine(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	log := web.NewLogger(&logs, "employee", slog.LevelDebug)
+	db := newEmptyDatabase(t)
+	const (
+		adminEmail    = "first.admin@coffee-suppliers.example"
+		adminPassword = "Adm1n-password-never-logged"
+		sessionKey    = "session-key-never-logged-0123456789abcdef"
+		wrongPassword = "Wr0ng-password-never-logged"
+		typedInEmail  = "password-typed-into-the-email-box"
+	)
+	env := map[string]string{"SESSION_KEY": sessionKey, "ADMIN_EMAIL": adminEmail, "ADMIN_PASSWORD": adminPassword}
+	svc, err := New(log, webConfig(), db, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	b := newBrowser(svc.Handler())
+
+	wantRedirect(t, get(t, b, listPath+"?q=secret-query"), loginPath+"?next=%2Fadmin%2Fsuppliers%3Fq%3Dsecret-query")
+	wantStatus(t, get(t, b, loginPath), http.StatusOK)
+	wantStatus(t, postForm(t, b, loginPath, url.Values{"email": {typedInEmail}, "password": {wrongPassword}}), http.StatusUnauthorized)
+	wantStatus(t, postForm(t, b, loginPath, url.Values{"email": {adminEmail}, "password": {wrongPassword}}), http.StatusUnauthorized)
+	wantRedirect(t, postForm(t, b, loginPath, url.Values{"email": {adminEmail}, "password": {adminPassword}}), listPath)
+	wantStatus(t, get(t, b, listPath), http.StatusOK)
+	forged := formOf(validInput())
+	forged.Set("csrf_token", "forged-token-value")
+	wantStatus(t, postForm(t, b, addPath, forged), http.StatusForbidden)
+	wantRedirect(t, postForm(t, b, addPath, formOf(validInput())), "/admin/suppliers?notice=created")
+	var id int64
+	if err := db.QueryRow("SELECT MAX(id) FROM suppliers").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, get(t, b, updatePathOf(id)), http.StatusOK)
+	changed := validInput()
+	changed.City = "Raleigh"
+	wantRedirect(t, postForm(t, b, updatePathOf(id), editForm(changed, 1)), "/admin/suppliers?notice=updated")
+	wantStatus(t, get(t, b, removePathOf(id)), http.StatusOK)
+	wantRedirect(t, postForm(t, b, removePathOf(id), url.Values{"version": {"2"}}), "/admin/suppliers?notice=deleted")
+	wantRedirect(t, postForm(t, b, logoutPath, url.Values{}), loginPath+"?signed_out=1")
+
+	text := logs.String()
+	secrets := append([]string{adminPassword, sessionKey, wrongPassword, typedInEmail, "secret-query", "forged-token-value", "coffee_session"}, b.secrets()...)
+	if len(b.secrets()) < 4 {
+		t.Fatalf("the browser saw only %d cookie values and tokens; the test proves nothing", len(b.secrets()))
+	}
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	for i, line := range lines {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("log line %d is not JSON: %s", i+1, line)
+		}
+		for _, secret := range secrets {
+			if strings.Contains(line, secret) {
+				t.Errorf("log line %d holds a secret (%.12s…): %s", i+1, secret, line)
+			}
+		}
+	}
+	// The log still says what happened.
+	for _, want := range []string{`"msg":"employee settings"`, `"admin_password":"(set)"`, `"session_key":"(set: 1 key)"`,
+		`"msg":"created the first administrator from ADMIN_EMAIL"`, `"msg":"sign-in failed"`, `"msg":"signed in"`,
+		`"msg":"signed out"`, `"route":"/admin/login"`, `"status":403`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the log lacks %s:\n%s", want, text)
+		}
+	}
+}
