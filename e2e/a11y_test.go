@@ -21,14 +21,16 @@ type page struct {
 	name   string
 	path   string
 	status int
+	// admin pages are visited signed in; the others as a visitor.
+	admin bool
 }
 
 // pagesToCheck lists one page of each kind: the catalogue's, the
 // administration's (using the first supplier of the list for the edit form
-// and the delete confirmation) and the not-found page.
+// and the delete confirmation), the sign-in page and the not-found page.
 func pagesToCheck(t *testing.T) []page {
 	t.Helper()
-	p := openTab(t)
+	p := signedInTab(t)
 	p.visit("/admin/suppliers")
 	href := eval[string](p, `(() => { const a = document.querySelector('main table a[href^="/admin/supplier-update/"]'); return a ? a.getAttribute("href") : ""; })()`)
 	if href == "" {
@@ -36,14 +38,25 @@ func pagesToCheck(t *testing.T) []page {
 	}
 	id := path.Base(href)
 	return []page{
-		{"home", "/", http.StatusOK},
-		{"catalogue list", "/suppliers", http.StatusOK},
-		{"admin list", "/admin/suppliers", http.StatusOK},
-		{"add form", "/admin/supplier-add", http.StatusOK},
-		{"edit form", "/admin/supplier-update/" + id, http.StatusOK},
-		{"delete confirmation", "/admin/supplier-remove/" + id, http.StatusOK},
-		{"not found", "/no-such-page", http.StatusNotFound},
+		{"home", "/", http.StatusOK, false},
+		{"catalogue list", "/suppliers", http.StatusOK, false},
+		{"admin list", "/admin/suppliers", http.StatusOK, true},
+		{"add form", "/admin/supplier-add", http.StatusOK, true},
+		{"edit form", "/admin/supplier-update/" + id, http.StatusOK, true},
+		{"delete confirmation", "/admin/supplier-remove/" + id, http.StatusOK, true},
+		{"sign-in page", loginPath, http.StatusOK, false},
+		{"not found", "/no-such-page", http.StatusNotFound, false},
 	}
+}
+
+// openPageTab opens a tab for checking pg: signed in for an
+// administration page, as a visitor otherwise.
+func openPageTab(t *testing.T, pg page) *tab {
+	t.Helper()
+	if pg.admin {
+		return signedInTab(t)
+	}
+	return openTab(t)
 }
 
 // Story 9: every page works for people using assistive technology, a
@@ -51,7 +64,7 @@ func pagesToCheck(t *testing.T) []page {
 func TestAccessibilityAndNoJavaScript(t *testing.T) {
 	for _, pg := range pagesToCheck(t) {
 		t.Run(pg.name, func(t *testing.T) {
-			p := openTab(t)
+			p := openPageTab(t, pg)
 			resp := p.visit(pg.path)
 			if int(resp.Status) != pg.status {
 				t.Errorf("%s answered %d, want %d", pg.path, resp.Status, pg.status)
@@ -278,12 +291,12 @@ func TestResponsiveOnAPhone(t *testing.T) {
 	pages := pagesToCheck(t)
 	for _, pg := range pages {
 		switch pg.name {
-		case "catalogue list", "admin list", "edit form":
+		case "catalogue list", "admin list", "edit form", "sign-in page":
 		default:
 			continue
 		}
 		t.Run(pg.name, func(t *testing.T) {
-			p := openTab(t)
+			p := openPageTab(t, pg)
 			p.do("emulate a phone", chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
 				_, err := cdp.Call(ctx, tt, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
 					Width: phoneWidth, Height: phoneHeight, DeviceScaleFactor: 2, Mobile: true,
@@ -340,6 +353,9 @@ func TestFriendlyNotFound(t *testing.T) {
 	} {
 		t.Run(strings.TrimPrefix(tc.path, "/"), func(t *testing.T) {
 			p := openTab(t)
+			if strings.HasPrefix(tc.path, "/admin/") {
+				p.signIn()
+			}
 			resp := p.visit(tc.path)
 			if resp.Status != http.StatusNotFound {
 				t.Errorf("%s answered %d, want 404", tc.path, resp.Status)

@@ -15,7 +15,8 @@ import (
 
 // The administration stories change data, each only its own uniquely named
 // supplier, so they run in parallel with each other (and after the
-// read-only stories, which do not call t.Parallel).
+// read-only stories, which do not call t.Parallel). Each signs in first
+// through the sign-in form, in a browser context of its own.
 
 // Story 4: an employee adds a supplier whose details are full of characters
 // that HTML, SQL and encodings trip over; everyone sees them as typed.
@@ -35,8 +36,12 @@ func TestAddSupplierWithTrickyText(t *testing.T) {
 
 	p.visit("/")
 	p.clickLink("Administration")
+	if !p.onLoginPage() {
+		t.Fatalf("Administration leads an anonymous visitor to %s %q, want the sign-in page", p.location(), p.heading())
+	}
+	p.submitLogin(target.adminEmail, target.adminPassword)
 	if h := p.heading(); h != "Suppliers" {
-		t.Fatalf("Administration leads to %q, want the suppliers list", h)
+		t.Fatalf("signing in from Administration leads to %q, want the suppliers list", h)
 	}
 	p.clickLink("Add supplier")
 	if h := p.heading(); h != "Add supplier" {
@@ -91,7 +96,7 @@ func expectOnlyRow(t *testing.T, p *tab, s supplier, where string) {
 // Story 5: an employee corrects a supplier's city.
 func TestEditSupplier(t *testing.T) {
 	t.Parallel()
-	p := openTab(t)
+	p := signedInTab(t)
 	s := plainSupplier(t)
 	id := p.addSupplier(s)
 
@@ -132,7 +137,7 @@ func TestEditSupplier(t *testing.T) {
 // again is then a deliberate overwrite.
 func TestConflictingEdits(t *testing.T) {
 	t.Parallel()
-	a := openTab(t)
+	a := signedInTab(t)
 	s := plainSupplier(t)
 	id := a.addSupplier(s)
 	b := a.anotherTab()
@@ -198,7 +203,7 @@ func TestConflictingEdits(t *testing.T) {
 // from both sites.
 func TestDeleteSupplier(t *testing.T) {
 	t.Parallel()
-	p := openTab(t)
+	p := signedInTab(t)
 	s := plainSupplier(t)
 	id := p.addSupplier(s)
 
@@ -248,7 +253,7 @@ func expectNotFound(t *testing.T, p *tab, key, where string) {
 // what is wrong next to each field, keeps everything typed, saves nothing.
 func TestValidationErrors(t *testing.T) {
 	t.Parallel()
-	p := openTab(t)
+	p := signedInTab(t)
 	key := uniqueKey(t)
 	typed := supplier{
 		Key:     key,
@@ -263,7 +268,7 @@ func TestValidationErrors(t *testing.T) {
 	// Browsers check required and type=email themselves and would not send
 	// this form; the story is about the server's answer, which every
 	// client gets, so the browser's own check is switched off.
-	p.do("switch off the browser's form validation", chromedp.SetAttributeValue(chromedp.CSS("form[method=post]"), "novalidate", ""))
+	p.do("switch off the browser's form validation", chromedp.SetAttributeValue(chromedp.CSS("main form[method=post]"), "novalidate", ""))
 	for _, f := range typed.fields() {
 		p.fillField(f.Label, f.Value)
 	}

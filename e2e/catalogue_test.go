@@ -45,6 +45,10 @@ func TestBrowseAllSuppliers(t *testing.T) {
 	if target.adminDB != nil && total != seededSuppliers {
 		t.Errorf("summary says %d suppliers, the stack seeded %d", total, seededSuppliers)
 	}
+	// The catalogue is public: no sign-in, no session, no cookie.
+	if c := p.cookies("/suppliers"); len(c) != 0 || p.signedInAs() != "" || p.onLoginPage() {
+		t.Errorf("the public catalogue set %d cookies or asked to sign in", len(c))
+	}
 	checkDB(t, "the first page matches the database", func(ctx context.Context, store *suppliers.Store) {
 		list, err := store.List(ctx, suppliers.Query{Page: 1, PerPage: rowsPerPage})
 		if err != nil {

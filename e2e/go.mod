@@ -16,6 +16,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/coffee-suppliers/coffee-suppliers/local v0.0.0
 	github.com/coffee-suppliers/coffee-suppliers/pkg v0.0.0
+	github.com/coffee-suppliers/coffee-suppliers/services/employee v0.0.0
 )
 
 require (
@@ -27,7 +28,6 @@ require (
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/cloudwego/base64x v0.1.6 // indirect
 	github.com/coffee-suppliers/coffee-suppliers/services/customer v0.0.0 // indirect
-	github.com/coffee-suppliers/coffee-suppliers/services/employee v0.0.0 // indirect
 	github.com/dolthub/flatbuffers/v23 v23.3.3-dh.2 // indirect
 	github.com/dolthub/go-icu-regex v0.0.0-20250327004329-6799764f2dad // indirect
 	github.com/dolthub/go-mysql-server v0.20.0 // indirect

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"path"
 	"regexp"
@@ -34,26 +35,41 @@ type tab struct {
 	deadline context.Context // the story's bounded context, parent of its tabs
 }
 
-// openTab opens a fresh tab for the test, closed when the test ends.
+// openTab opens a fresh tab for the test, closed when the test ends. Each
+// story gets a browser context of its own (like a private window): its own
+// cookies, so one story signing in, out or being throttled never changes
+// what another sees.
 func openTab(t *testing.T) *tab {
 	t.Helper()
 	requireBrowser(t)
 	deadline, cancel := context.WithTimeout(target.browser, storyTimeout)
 	t.Cleanup(cancel)
-	return newTab(t, deadline)
+	ctx, cancelTab := chromedp.NewContext(deadline, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelTab)
+	return setUpTab(t, ctx, deadline)
 }
 
-// anotherTab opens a second tab of the same browser, as someone with two
-// windows open would; it shares the story's deadline.
+// signedInTab opens a fresh tab and signs in through the sign-in form with
+// the stories' account.
+func signedInTab(t *testing.T) *tab {
+	t.Helper()
+	p := openTab(t)
+	p.signIn()
+	return p
+}
+
+// anotherTab opens a second tab in the same browser context, as someone
+// with two windows open would: it shares the first tab's cookies (so its
+// sign-in) and the story's deadline.
 func (p *tab) anotherTab() *tab {
 	p.t.Helper()
-	return newTab(p.t, p.deadline)
+	ctx, cancel := chromedp.NewContext(p.ctx) // inherits the browser context
+	p.t.Cleanup(cancel)
+	return setUpTab(p.t, ctx, p.deadline)
 }
 
-func newTab(t *testing.T, deadline context.Context) *tab {
+func setUpTab(t *testing.T, ctx, deadline context.Context) *tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(deadline)
-	t.Cleanup(cancel)
 	p := &tab{t: t, ctx: ctx, deadline: deadline}
 	// Let every tab behave as the focused window, so keyboard focus works
 	// while other stories' tabs are open.
@@ -147,6 +163,18 @@ func (p *tab) fieldID(label string) string {
 // user would: focus it, select what it holds, delete, type.
 func (p *tab) fillField(label, value string) {
 	p.t.Helper()
+	p.typeInto(label, value, false)
+}
+
+// fillSecret types a password into the field labelled label; unlike
+// fillField, a failure never shows what was typed.
+func (p *tab) fillSecret(label, value string) {
+	p.t.Helper()
+	p.typeInto(label, value, true)
+}
+
+func (p *tab) typeInto(label, value string, secret bool) {
+	p.t.Helper()
 	id := chromedp.ID(p.fieldID(label))
 	actions := []chromedp.Action[chromedp.Void]{
 		chromedp.Focus(id),
@@ -158,6 +186,9 @@ func (p *tab) fillField(label, value string) {
 	}
 	p.do("fill in "+label, actions...)
 	if got := p.fieldValue(label); got != value {
+		if secret {
+			p.t.Fatalf("typed a %d-character secret into %q, but the field holds %d characters", len(value), label, len(got))
+		}
 		p.t.Fatalf("typed %q into %q, but the field holds %q", value, label, got)
 	}
 }
@@ -173,6 +204,83 @@ func (p *tab) search(text string) *network.Response {
 	p.t.Helper()
 	p.fillField("Search by name or city", text)
 	return p.clickButton("Search")
+}
+
+// The sign-in page as an employee sees it.
+const (
+	loginPath       = "/admin/login"
+	loginHeading    = "Sign in"
+	msgIncorrect    = "Email or password is incorrect."
+	msgExpired      = "Your session expired. Please sign in again."
+	msgSignedOut    = "You have signed out."
+	msgTooManyStart = "Too many failed sign-in attempts."
+)
+
+// submitLogin types email and password into the sign-in form on screen
+// and presses "Sign in", returning the page it leads to.
+func (p *tab) submitLogin(email, password string) *network.Response {
+	p.t.Helper()
+	p.fillField("Email", email)
+	p.fillSecret("Password", password)
+	return p.clickButton("Sign in")
+}
+
+// signIn signs in with the stories' account through the sign-in page and
+// checks the administration then says who is signed in.
+func (p *tab) signIn() {
+	p.t.Helper()
+	p.visit(loginPath)
+	if h := p.heading(); h != loginHeading {
+		p.t.Fatalf("%s shows %q, want the sign-in page", loginPath, h)
+	}
+	resp := p.submitLogin(target.adminEmail, target.adminPassword)
+	if resp.Status != http.StatusOK || p.onLoginPage() {
+		p.t.Fatalf("signing in as %s answered %d on %s: %q %q", target.adminEmail, resp.Status, p.location(),
+			p.heading(), p.textOf(`[role="alert"]`))
+	}
+	if who := p.signedInAs(); !strings.EqualFold(who, target.adminEmail) {
+		p.t.Fatalf("after signing in the header names %q, want %s", who, target.adminEmail)
+	}
+}
+
+// onLoginPage says whether the tab shows the sign-in page.
+func (p *tab) onLoginPage() bool {
+	p.t.Helper()
+	u, err := url.Parse(p.location())
+	return err == nil && u.Path == loginPath && p.heading() == loginHeading
+}
+
+// signedInAs is the email the page header names as signed in, or "" when
+// the header names nobody.
+func (p *tab) signedInAs() string {
+	p.t.Helper()
+	if !strings.HasPrefix(p.textOf("header .account"), "Signed in as ") {
+		return ""
+	}
+	return p.textOf("header .account strong")
+}
+
+// cookies are the cookies the tab's browser context would send with a
+// request for pathAndQuery.
+func (p *tab) cookies(pathAndQuery string) []*network.Cookie {
+	p.t.Helper()
+	cookies, err := chromedp.Run(p.ctx, chromedp.Action[[]*network.Cookie](func(ctx context.Context, tt *chromedp.Target) ([]*network.Cookie, error) {
+		res, err := cdp.Call(ctx, tt, network.GetCookies, network.GetCookiesParams{URLs: []string{target.baseURL + pathAndQuery}})
+		if err != nil {
+			return nil, err
+		}
+		return res.Cookies, nil
+	}))
+	if err != nil {
+		p.t.Fatalf("read the browser's cookies: %v", err)
+	}
+	return cookies
+}
+
+// alert is the text of the page's alerts: error summaries and warnings.
+func (p *tab) alert() string {
+	p.t.Helper()
+	return eval[string](p, `[...document.querySelectorAll('[role="alert"]')].map(e => e.innerText.trim()).join("\n")`)
 }
 
 // pressKey sends one key (kb.Tab, kb.Enter, ...) to the focused element.
@@ -395,36 +503,88 @@ func (p *tab) editID(s supplier) string {
 	return id
 }
 
-// versionRe reads the hidden version field of the delete confirmation.
-var versionRe = regexp.MustCompile(`name="version" value="(\d+)"`)
+// Hidden fields of the forms, as a client without a browser reads them.
+var (
+	versionRe   = regexp.MustCompile(`name="version" value="(\d+)"`)
+	csrfTokenRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+)
 
 // removeLeftover deletes supplier id over plain HTTP if a story left it
 // behind, so a long-lived stack (E2E_BASE_URL) does not collect test data.
+// It signs in first, as anyone must.
 func removeLeftover(t *testing.T, id string) {
-	client := &http.Client{Timeout: 10 * time.Second}
-	u := target.baseURL + "/admin/supplier-remove/" + id
-	resp, err := client.Get(u)
+	client, err := signedInClient()
 	if err != nil {
 		t.Logf("clean up supplier %s: %v", id, err)
 		return
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusNotFound {
+	u := target.baseURL + "/admin/supplier-remove/" + id
+	status, body, err := fetch(client, http.MethodGet, u, nil)
+	if err != nil {
+		t.Logf("clean up supplier %s: %v", id, err)
+		return
+	}
+	if status == http.StatusNotFound {
 		return // the story deleted it
 	}
-	m := versionRe.FindSubmatch(body)
-	if resp.StatusCode != http.StatusOK || m == nil {
-		t.Logf("clean up supplier %s: confirmation page answered %d", id, resp.StatusCode)
+	version, token := versionRe.FindSubmatch(body), csrfTokenRe.FindSubmatch(body)
+	if status != http.StatusOK || version == nil || token == nil {
+		t.Logf("clean up supplier %s: confirmation page answered %d", id, status)
 		return
 	}
-	resp, err = client.PostForm(u, url.Values{"version": {string(m[1])}})
+	status, _, err = fetch(client, http.MethodPost, u, url.Values{"version": {string(version[1])}, "csrf_token": {string(token[1])}})
 	if err != nil {
 		t.Logf("clean up supplier %s: %v", id, err)
 		return
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Logf("clean up supplier %s: delete answered %d", id, resp.StatusCode)
+	if status != http.StatusOK {
+		t.Logf("clean up supplier %s: delete answered %d", id, status)
 	}
+}
+
+// signedInClient is an HTTP client signed in with the stories' account: it
+// fetches the sign-in form for its session cookie and CSRF token, and posts
+// it, as a browser would.
+func signedInClient() (*http.Client, error) {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Jar: jar}
+	status, body, err := fetch(client, http.MethodGet, target.baseURL+loginPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	token := csrfTokenRe.FindSubmatch(body)
+	if status != http.StatusOK || token == nil {
+		return nil, fmt.Errorf("sign-in page answered %d without a csrf_token field", status)
+	}
+	form := url.Values{"email": {target.adminEmail}, "password": {target.adminPassword}, "csrf_token": {string(token[1])}}
+	resp, err := client.PostForm(target.baseURL+loginPath, form)
+	if err != nil {
+		return nil, fmt.Errorf("sign in: %w", err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path == loginPath {
+		return nil, fmt.Errorf("signing in as %s answered %d at %s", target.adminEmail, resp.StatusCode, resp.Request.URL.Path)
+	}
+	return client, nil
+}
+
+// fetch sends a GET, or a POST of form, and reads the answer.
+func fetch(client *http.Client, method, u string, form url.Values) (int, []byte, error) {
+	var resp *http.Response
+	var err error
+	if method == http.MethodPost {
+		resp, err = client.PostForm(u, form)
+	} else {
+		resp, err = client.Get(u)
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, body, err
 }

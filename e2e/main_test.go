@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +23,10 @@ import (
 // start their own stack.
 const seededSuppliers = 45
 
+// sessionIdleTimeout is the in-process stack's idle timeout, set here so
+// the expiry story knows how far to move the clock.
+const sessionIdleTimeout = 30 * time.Minute
+
 // skipMessage is what a run without Chromium says, loudly.
 const skipMessage = "SKIPPED: browser tests need Chromium: apt-get install chromium, or run bash .ci/run"
 
@@ -33,6 +38,12 @@ var target struct {
 	// adminDB is the in-process stack's schema-owning account; nil when the
 	// tests drive E2E_BASE_URL, so database checks are skipped.
 	adminDB *suppliers.DBConfig
+	// adminEmail and adminPassword sign the stories in: the in-process
+	// stack's demo account, or E2E_ADMIN_EMAIL and E2E_ADMIN_PASSWORD.
+	adminEmail, adminPassword string
+	// clock is the employee service's clock when the tests started the
+	// stack; nil with E2E_BASE_URL, where time cannot be moved.
+	clock *testClock
 	// browser is a chromedp context holding the one browser of this package;
 	// each test opens its own tab in it. Nil when Chromium is missing.
 	browser context.Context
@@ -56,12 +67,24 @@ func run(m *testing.M) int {
 
 	if base := os.Getenv("E2E_BASE_URL"); base != "" {
 		target.baseURL = strings.TrimRight(base, "/")
-		fmt.Printf("e2e: driving %s (E2E_BASE_URL); database checks are skipped\n", target.baseURL)
+		target.adminEmail, target.adminPassword = os.Getenv("E2E_ADMIN_EMAIL"), os.Getenv("E2E_ADMIN_PASSWORD")
+		if target.adminEmail == "" || target.adminPassword == "" {
+			fmt.Fprintln(os.Stderr, "e2e: E2E_BASE_URL is set, so E2E_ADMIN_EMAIL and E2E_ADMIN_PASSWORD must name "+
+				"an employee account of that application (its ADMIN_EMAIL and ADMIN_PASSWORD, say); the stories sign in with it")
+			return 1
+		}
+		fmt.Printf("e2e: driving %s (E2E_BASE_URL) as %s; database checks and the session expiry story are skipped\n",
+			target.baseURL, target.adminEmail)
 	} else {
 		// Only warnings and errors: a failing story shows the server's
 		// complaints without every request drowning them.
 		logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		s, err := stack.Start(ctx, stack.Options{Addr: "127.0.0.1:0", Suppliers: seededSuppliers, Logger: logger})
+		target.clock = &testClock{}
+		s, err := stack.Start(ctx, stack.Options{
+			Addr: "127.0.0.1:0", Suppliers: seededSuppliers, Logger: logger,
+			SessionIdleTimeout: sessionIdleTimeout,
+			Now:                target.clock.Now,
+		})
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "e2e: start the application:", err)
 			return 1
@@ -69,6 +92,7 @@ func run(m *testing.M) int {
 		defer s.Close()
 		target.baseURL = s.URL
 		target.adminDB = &s.AdminDB
+		target.adminEmail, target.adminPassword = s.AdminEmail, s.AdminPassword
 	}
 
 	// One browser for the package. The defaults already hold most of these
@@ -97,6 +121,17 @@ func run(m *testing.M) int {
 	target.browser = browserCtx
 	return m.Run()
 }
+
+// testClock is the employee service's clock in the in-process stack: the
+// real time plus an offset the expiry story moves forward, so a session
+// goes idle without anyone waiting half an hour.
+type testClock struct{ offset atomic.Int64 }
+
+// Now is the service's time.
+func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
+
+// Advance moves the service's time forward by d, for every session at once.
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 // findChromium returns the browser to run: $CHROMIUM, chromium on PATH, or
 // Debian's /usr/bin/chromium.
