@@ -6,7 +6,23 @@ MODULES := pkg services/customer services/employee local e2e
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: run test ci lint fmt build migrate seed fuzz account-add account-reset
+.PHONY: run test ci lint fmt build migrate seed fuzz account-add account-reset images standins
+
+# Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
+# from the official base images; STANDIN=1 uses the local stand-ins of
+# containers/stand-ins/ instead (building them first), and GO_IMAGE /
+# RUNTIME_IMAGE name any others.
+IMAGE_REPO ?= coffee-suppliers
+IMAGE_TAG ?= dev
+VCS_REF ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+ifeq ($(STANDIN),1)
+GO_IMAGE ?= coffee-standin/golang:1.26-bookworm
+RUNTIME_IMAGE ?= coffee-standin/distroless-static:nonroot
+endif
+IMAGE_ARGS = $(if $(GO_IMAGE),--build-arg GO_IMAGE=$(GO_IMAGE)) \
+	$(if $(RUNTIME_IMAGE),--build-arg RUNTIME_IMAGE=$(RUNTIME_IMAGE)) \
+	--build-arg VCS_REF=$(VCS_REF) --build-arg VERSION=$(VERSION)
 
 ## run: the whole application on http://127.0.0.1:3000 (embedded database, demo data)
 run:
@@ -34,6 +50,17 @@ build:
 	CGO_ENABLED=0 go build -trimpath -o bin/customer ./services/customer
 	CGO_ENABLED=0 go build -trimpath -o bin/employee ./services/employee
 	CGO_ENABLED=0 go build -trimpath -o bin/suppliersdb ./pkg/suppliers/cmd/suppliersdb
+
+## images: the three images, tagged $(IMAGE_REPO)/NAME:$(IMAGE_TAG) (needs Docker with BuildKit)
+images: $(if $(filter 1,$(STANDIN)),standins)
+	docker build $(IMAGE_ARGS) -f services/customer/Dockerfile -t $(IMAGE_REPO)/customer:$(IMAGE_TAG) .
+	docker build $(IMAGE_ARGS) -f services/employee/Dockerfile -t $(IMAGE_REPO)/employee:$(IMAGE_TAG) .
+	docker build $(IMAGE_ARGS) -f pkg/suppliers/cmd/suppliersdb/Dockerfile -t $(IMAGE_REPO)/suppliersdb:$(IMAGE_TAG) .
+	@docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep '^$(IMAGE_REPO)/.*:$(IMAGE_TAG)\b'
+
+## standins: local stand-ins for the public base images, built without a registry
+standins:
+	bash containers/stand-ins/build-stand-ins.sh
 
 ## migrate: apply the schema to the database named by APP_DB_*
 migrate:
