@@ -2,7 +2,7 @@
 # installed; `make ci` runs the full suite exactly as CI does.
 
 # Every Go module of the workspace (go.work).
-MODULES := pkg services/customer services/employee local e2e
+MODULES := pkg services/customer services/employee local e2e containers
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
@@ -28,9 +28,10 @@ IMAGE_ARGS = $(if $(GO_IMAGE),--build-arg GO_IMAGE=$(GO_IMAGE)) \
 run:
 	go run ./local
 
-## test: every module's tests (browser tests skip loudly without Chromium)
+## test: every module's tests (browser and image tests skip loudly without Chromium or Docker)
 test:
 	@command -v chromium >/dev/null 2>&1 || echo "WARNING: no chromium on PATH: the browser tests in e2e/ will be SKIPPED (apt-get install chromium, or run bash .ci/run)"
+	@docker info >/dev/null 2>&1 || echo "WARNING: no Docker engine answers: the image tests in containers/ will be SKIPPED (apt-get install docker.io, start dockerd, make images; or run bash .ci/run)"
 	go test -count=1 $(PACKAGES)
 
 ## ci: the full suite as CI runs it (installs Chromium when missing)

@@ -1,0 +1,18 @@
+// Package containers checks the built images from the outside, as Docker
+// and a cluster see them: the three images of `make images` (size, non-root
+// user, health check, labels, no secret in the config, the history or the
+// files; each service running with a read-only root filesystem, no
+// capabilities and no-new-privileges, answering /healthz, and stopping
+// cleanly on SIGTERM), and the stand-in images of stand-ins/ that CI uses
+// where no registry can be reached (MariaDB's and HAProxy's official
+// interfaces).
+//
+// The tests drive the docker command line. Without a reachable Docker engine,
+// or without the images, they skip with a loud message naming what to
+// install or build, except under CI, where they fail.
+//
+//	make images && go test ./containers/... -count=1 -v
+//
+// IMAGE_REPO and IMAGE_TAG (default coffee-suppliers, dev) name the images,
+// as in the Makefile.
+package containers
