@@ -53,6 +53,8 @@ build:
 	CGO_ENABLED=0 go build -trimpath -o bin/suppliersdb ./pkg/suppliers/cmd/suppliersdb
 
 ## images: the three images, tagged $(IMAGE_REPO)/NAME:$(IMAGE_TAG) (needs Docker with BuildKit)
+# BuildKit is on by default in current Docker; older clients need asking.
+images: export DOCKER_BUILDKIT := 1
 images: $(if $(filter 1,$(STANDIN)),standins)
 	docker build $(IMAGE_ARGS) -f services/customer/Dockerfile -t $(IMAGE_REPO)/customer:$(IMAGE_TAG) .
 	docker build $(IMAGE_ARGS) -f services/employee/Dockerfile -t $(IMAGE_REPO)/employee:$(IMAGE_TAG) .
