@@ -52,11 +52,17 @@ SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 die() { echo "build-stand-ins: ERROR: $*" >&2; exit 1; }
 note() { printf '\n--> %s\n' "$*"; }
 exists() { docker image inspect "$1" >/dev/null 2>&1; }
-# wanted IMAGE: true when IMAGE should be built now.
+# wanted IMAGE: true when IMAGE should be built now. On --rebuild the
+# image it replaces is removed afterwards (see the EXIT trap), so reruns do
+# not pile up untagged images.
+replaced=()
 wanted() {
-  if ! $rebuild && exists "$1"; then
-    echo "    $1 exists, kept (--rebuild to build it again)"
-    return 1
+  if exists "$1"; then
+    if ! $rebuild; then
+      echo "    $1 exists, kept (--rebuild to build it again)"
+      return 1
+    fi
+    replaced+=("$(docker image inspect --format '{{.Id}}' "$1")")
   fi
 }
 
@@ -76,7 +82,16 @@ esac
 arch=$(dpkg --print-architecture)
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+cleanup() {
+  rm -rf "$work"
+  # Only images left untagged; one still in use by a container stays.
+  for id in "${replaced[@]}"; do
+    if [ -z "$(docker image inspect --format '{{join .RepoTags ""}}' "$id" 2>/dev/null)" ]; then
+      docker rmi "$id" >/dev/null 2>&1 || true
+    fi
+  done
+}
+trap cleanup EXIT
 built=()
 
 # --- debian:bookworm -------------------------------------------------------
