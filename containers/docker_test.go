@@ -170,9 +170,13 @@ func waitFor(t *testing.T, id string, timeout time.Duration, what string, check 
 	}
 }
 
+// client makes one connection per request: an idle keep-alive connection
+// left open by a test would hold up a server's graceful stop, which the
+// tests time.
+var client = http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
 // get fetches url with a short timeout and returns the status and body.
 func get(url string) (int, string, error) {
-	client := http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Get(url)
 	if err != nil {
 		return 0, "", err
