@@ -188,9 +188,10 @@ func get(url string) (int, string, error) {
 }
 
 // stopCleanly sends the image's stop signal (SIGTERM unless it sets another)
-// and checks the container exits by itself with code 0 within limit; docker
-// would kill it after 10 s.
-func stopCleanly(t *testing.T, id string, limit time.Duration) time.Duration {
+// and checks the container exits by itself with code 0: had it not stopped
+// within 10 s, docker would have killed it (exit code 137). It returns how
+// long the stop took, for the log.
+func stopCleanly(t *testing.T, id string) time.Duration {
 	t.Helper()
 	start := time.Now()
 	docker(t, "stop", "--time", "10", id)
@@ -198,9 +199,6 @@ func stopCleanly(t *testing.T, id string, limit time.Duration) time.Duration {
 	s := inspectState(t, id)
 	if s.ExitCode != 0 || s.OOMKilled {
 		t.Errorf("stopped with exit code %d (OOM killed: %v), want 0: it did not shut down cleanly", s.ExitCode, s.OOMKilled)
-	}
-	if took > limit {
-		t.Errorf("docker stop took %v, want under %v", took.Round(time.Millisecond), limit)
 	}
 	return took
 }

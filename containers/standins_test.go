@@ -105,7 +105,7 @@ func TestMariaDBStandIn(t *testing.T) {
 		t.Errorf("root logged in with a wrong password")
 	}
 
-	stopCleanly(t, id, 10*time.Second)
+	stopCleanly(t, id)
 }
 
 // TestMariaDBStandInRefusesNoPassword: as the official image, an
@@ -156,5 +156,5 @@ frontend probe
 		return err
 	})
 	// hard-stop-after bounds the graceful stop at 3 s, inside docker's 10.
-	stopCleanly(t, id, 8*time.Second)
+	stopCleanly(t, id)
 }
