@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
@@ -9,13 +8,13 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 )
 
 func TestBinaryDoesNotLinkTheTestEngine(t *testing.T) {
@@ -48,7 +47,7 @@ func TestBinaryDoesNotLinkTheTestEngine(t *testing.T) {
 
 func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 	t.Parallel()
-	var stdout syncBuffer
+	var stdout webtest.LogBuffer
 	err := run(context.Background(), envconfig.FromMap(map[string]string{"METRICS_PORT": "8080"}), &stdout)
 	if err == nil {
 		t.Fatal("run started without database settings")
@@ -77,7 +76,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		"APP_DB_HOST": reader.Host, "APP_DB_PORT": strconv.Itoa(reader.Port), "APP_DB_NAME": reader.Name,
 		"APP_DB_USER": reader.User, "APP_DB_PASSWORD": password,
 	}
-	var stdout syncBuffer
+	var stdout webtest.LogBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -143,21 +142,4 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if !strings.Contains(logs, `"password":"(set)"`) {
 		t.Errorf("the start-up config line should show the password as (set):\n%s", logs)
 	}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,35 +1,16 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 )
-
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestNoSecretInAnyLogLine starts the service from its environment (first
 // administrator included), logging everything down to debug as JSON, and
@@ -39,7 +20,7 @@ func (b *syncBuffer) String() string {
 // CSRF token.
 func TestNoSecretInAnyLogLine(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs webtest.LogBuffer
 	log := web.NewLogger(&logs, "employee", slog.LevelDebug)
 	db := newEmptyDatabase(t)
 	const (
