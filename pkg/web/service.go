@@ -124,3 +124,18 @@ func Main(name string, run func(context.Context, func(string) (string, bool), io
 		os.Exit(1)
 	}
 }
+
+// ListFromQuery answers a supplier list URL: it reads q and page (and
+// per_page, where the caller lets clients choose a page size) and returns
+// that page, or the error that names the malformed parameter.
+func ListFromQuery(c *gin.Context, store *suppliers.Store, allowPerPage bool) (suppliers.List, error) {
+	perPage := ""
+	if allowPerPage {
+		perPage = c.Query("per_page")
+	}
+	q, err := suppliers.ParseQuery(c.Query("q"), c.Query("page"), perPage)
+	if err != nil {
+		return suppliers.List{}, err
+	}
+	return store.List(c.Request.Context(), q)
+}

@@ -67,11 +67,7 @@ func (h handlers) home(c *gin.Context) error {
 }
 
 func (h handlers) list(c *gin.Context) error {
-	q, err := suppliers.ParseQuery(c.Query("q"), c.Query("page"), "")
-	if err != nil {
-		return err
-	}
-	list, err := h.store.List(c.Request.Context(), q)
+	list, err := web.ListFromQuery(c, h.store, false)
 	if err != nil {
 		return err
 	}
@@ -79,11 +75,7 @@ func (h handlers) list(c *gin.Context) error {
 }
 
 func (h handlers) apiList(c *gin.Context) error {
-	q, err := suppliers.ParseQuery(c.Query("q"), c.Query("page"), c.Query("per_page"))
-	if err != nil {
-		return err
-	}
-	list, err := h.store.List(c.Request.Context(), q)
+	list, err := web.ListFromQuery(c, h.store, true)
 	if err != nil {
 		return err
 	}

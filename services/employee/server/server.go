@@ -153,11 +153,7 @@ type listPage struct {
 }
 
 func (h handlers) list(c *gin.Context) error {
-	q, err := suppliers.ParseQuery(c.Query("q"), c.Query("page"), "")
-	if err != nil {
-		return err
-	}
-	list, err := h.store.List(c.Request.Context(), q)
+	list, err := web.ListFromQuery(c, h.store, false)
 	if err != nil {
 		return err
 	}
