@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: run test ci lint fmt build migrate seed fuzz account-add account-reset images standins
+.PHONY: run test ci lint fmt build migrate seed fuzz account-add account-reset images standins up down
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -60,6 +60,15 @@ images: $(if $(filter 1,$(STANDIN)),standins)
 	docker build $(IMAGE_ARGS) -f services/employee/Dockerfile -t $(IMAGE_REPO)/employee:$(IMAGE_TAG) .
 	docker build $(IMAGE_ARGS) -f pkg/suppliers/cmd/suppliersdb/Dockerfile -t $(IMAGE_REPO)/suppliersdb:$(IMAGE_TAG) .
 	@docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep '^$(IMAGE_REPO)/.*:$(IMAGE_TAG)\b'
+
+## up: the local stack of docker-compose.yml (MySQL, migration, 2 replicas of each service, HAProxy); returns once all is healthy
+up:
+	@test -f .env || { echo "make up: no .env: cp .env.example .env and set its secrets" >&2; exit 1; }
+	docker compose up -d --wait --wait-timeout 300 --build
+
+## down: stop the local stack (the database volume stays; docker compose down -v deletes it)
+down:
+	docker compose down
 
 ## standins: local stand-ins for the public base images, built without a registry
 standins:
