@@ -20,6 +20,8 @@ import (
 const (
 	mariaDBStandIn = "coffee-standin/mariadb:10.11"
 	haproxyStandIn = "coffee-standin/haproxy:2.6"
+	goStandIn      = "coffee-standin/golang:1.26-bookworm"
+	runtimeStandIn = "coffee-standin/distroless-static:nonroot"
 	buildStandIns  = "make standins"
 )
 
