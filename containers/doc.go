@@ -5,7 +5,11 @@
 // capabilities and no-new-privileges, answering /healthz, and stopping
 // cleanly on SIGTERM), and the stand-in images of stand-ins/ that CI uses
 // where no registry can be reached (MariaDB's and HAProxy's official
-// interfaces).
+// interfaces). It also brings up the local stack of docker-compose.yml on
+// the stand-ins under a project name of its own (the database, the
+// migration, two replicas of each service, HAProxy), walks the user stories
+// through HAProxy's production and test listeners, and takes it down with
+// its volume; and checks HAProxy accepts loadbalancer/haproxy.cfg.
 //
 // The tests drive the docker command line. Without a reachable Docker engine,
 // or without the images, they skip with a loud message naming what to
