@@ -64,7 +64,7 @@ images: $(if $(filter 1,$(STANDIN)),standins)
 ## up: the local stack of docker-compose.yml (MySQL, migration, 2 replicas of each service, HAProxy); returns once all is healthy
 up:
 	@test -f .env || { echo "make up: no .env: cp .env.example .env and set its secrets" >&2; exit 1; }
-	docker compose up -d --wait --wait-timeout 300 --build
+	VCS_REF=$(VCS_REF) VERSION=$(VERSION) docker compose up -d --wait --wait-timeout 300 --build
 
 ## down: stop the local stack (the database volume stays; docker compose down -v deletes it)
 down:
