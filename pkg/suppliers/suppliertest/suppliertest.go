@@ -6,9 +6,13 @@
 //	cust := d.CreateUser(t, "customer_x", "pw", "SELECT ON %s.suppliers")
 //	custDB := cust.Open(t)
 //
-// All databases live on one server per test binary, started on first use.
-// Today that is an in-process memserver (no Docker needed); see start for
-// where a real MySQL/MariaDB backend plugs in.
+// All databases live on one server per test binary, started on first use:
+// the in-process memserver (no Docker needed), or, when TEST_MYSQL_IMAGE
+// names an image (mysql:8.4, mariadb:10.11), one container of it started
+// with testcontainers-go. A package whose tests use this should remove
+// that container when its tests end:
+//
+//	func TestMain(m *testing.M) { suppliertest.Main(m) }
 //
 // Only test code may import this package.
 package suppliertest
@@ -17,6 +21,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -47,17 +52,30 @@ type server struct {
 	user, password string
 }
 
-// shared starts the server once per test binary. It is never stopped: it
-// dies with the process, and tests of every package in the binary share it.
+// shared starts the server once per test binary, on first use. The
+// memserver dies with the process; a container is removed by Main (or,
+// failing that, by the next test binary's sweep of orphans: see
+// startContainer). Tests of every package in the binary share it.
 var shared = sync.OnceValues(start)
 
-// start picks the backend.
-//
-// A real-server backend goes here: when TEST_MYSQL_IMAGE is set (e.g.
-// "mysql:8.4" or "mariadb:10.11"), start that image with testcontainers-go
-// and return its host, mapped port and root credentials. Nothing else in
-// this package needs to change.
+// ImageVariable names the environment variable that selects a real server:
+// an image such as "mysql:8.4" or "mariadb:10.11" started once per test
+// binary with testcontainers-go. Unset, tests use the in-process memserver.
+const ImageVariable = "TEST_MYSQL_IMAGE"
+
+// errNoDocker marks a real server that was asked for but cannot be started
+// because no Docker engine answers: tests skip outside CI and fail in it.
+var errNoDocker = errors.New("no Docker engine answers")
+
+// start picks the backend and logs it, once per test binary.
 func start() (server, error) {
+	if image := os.Getenv(ImageVariable); image != "" {
+		srv, err := startContainer(image)
+		if err == nil {
+			fmt.Fprintf(os.Stderr, "suppliertest: databases on %s in a container at %s:%d (%s=%s)\n", image, srv.host, srv.port, ImageVariable, image)
+		}
+		return srv, err
+	}
 	password := rand.Text()
 	logger := slog.New(slog.DiscardHandler)
 	if os.Getenv("MEMSERVER_DEBUG") != "" {
@@ -67,6 +85,7 @@ func start() (server, error) {
 	if err != nil {
 		return server{}, fmt.Errorf("suppliertest: start memserver: %w", err)
 	}
+	fmt.Fprintf(os.Stderr, "suppliertest: databases on the in-process memserver (set %s, e.g. mysql:8.4, for a real server)\n", ImageVariable)
 	return server{host: s.Host(), port: s.Port(), user: memserver.DefaultRootUser, password: password}, nil
 }
 
@@ -75,6 +94,10 @@ func start() (server, error) {
 func NewDatabase(t testing.TB) DB {
 	t.Helper()
 	srv, err := shared()
+	if errors.Is(err, errNoDocker) && os.Getenv("CI") == "" {
+		t.Skipf("SKIPPED: %s=%s asks for a real database server, but %v. Start Docker, or unset %s to use the in-process memserver. (In CI this fails.)",
+			ImageVariable, os.Getenv(ImageVariable), err, ImageVariable)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
