@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: run test ci lint fmt build migrate seed fuzz account-add account-reset images standins up down
+.PHONY: run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images standins up down
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -33,6 +33,15 @@ test:
 	@command -v chromium >/dev/null 2>&1 || echo "WARNING: no chromium on PATH: the browser tests in e2e/ will be SKIPPED (apt-get install chromium, or run bash .ci/run)"
 	@docker info >/dev/null 2>&1 || echo "WARNING: no Docker engine answers: the image tests in containers/ will be SKIPPED (apt-get install docker.io, start dockerd, make images; or run bash .ci/run)"
 	go test -count=1 $(PACKAGES)
+
+## test-mysql: the store and service tests on a real server in Docker, TEST_MYSQL_IMAGE (default mysql:8.4)
+# One container per test binary, removed when it ends (so no reaper needed).
+TEST_MYSQL_IMAGE ?= mysql:8.4
+test-mysql: export TEST_MYSQL_IMAGE := $(TEST_MYSQL_IMAGE)
+test-mysql: export TESTCONTAINERS_RYUK_DISABLED ?= true
+test-mysql:
+	@docker info >/dev/null 2>&1 || { echo "make test-mysql needs a Docker engine; none answers (apt-get install docker.io, start dockerd)" >&2; exit 1; }
+	go test -count=1 ./pkg/... ./services/customer/... ./services/employee/...
 
 ## ci: the full suite as CI runs it (installs Chromium when missing)
 ci:
