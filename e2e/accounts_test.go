@@ -449,8 +449,7 @@ func TestSupplierHistory(t *testing.T) {
 	if resp := p.clickButton("Save changes"); resp.Status != http.StatusOK || p.notice() != "Changes saved." {
 		t.Fatalf("saving answered %d with notice %q", resp.Status, p.notice())
 	}
-	p.search(s.Key)
-	p.clickLink("Edit " + s.Name)
+	p.openEditForm(s)
 
 	entries := p.history()
 	if len(entries) != 2 {

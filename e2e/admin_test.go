@@ -100,9 +100,7 @@ func TestEditSupplier(t *testing.T) {
 	s := plainSupplier(t)
 	id := p.addSupplier(s)
 
-	p.visit("/admin/suppliers")
-	p.search(s.Key)
-	p.clickLink("Edit " + s.Name)
+	p.openEditForm(s)
 	if h := p.heading(); h != "Edit supplier" {
 		t.Fatalf("the edit link leads to %q", h)
 	}
@@ -207,9 +205,7 @@ func TestDeleteSupplier(t *testing.T) {
 	s := plainSupplier(t)
 	id := p.addSupplier(s)
 
-	p.visit("/admin/suppliers")
-	p.search(s.Key)
-	p.clickLink("Edit " + s.Name)
+	p.openEditForm(s)
 	p.clickLink("Delete this supplier…")
 	if h, want := p.heading(), "Delete "+s.Name+"?"; h != want {
 		t.Errorf("the confirmation page asks %q, want %q", h, want)

@@ -206,6 +206,15 @@ func (p *tab) search(text string) *network.Response {
 	return p.clickButton("Search")
 }
 
+// openEditForm finds s in the administration list by its key and follows
+// its Edit link, as an employee would.
+func (p *tab) openEditForm(s supplier) {
+	p.t.Helper()
+	p.visit("/admin/suppliers")
+	p.search(s.Key)
+	p.clickLink("Edit " + s.Name)
+}
+
 // The sign-in page as an employee sees it.
 const (
 	loginPath       = "/admin/login"
