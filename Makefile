@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images standins up down
+.PHONY: run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images push standins up down
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -69,6 +69,19 @@ images: $(if $(filter 1,$(STANDIN)),standins)
 	docker build $(IMAGE_ARGS) -f services/employee/Dockerfile -t $(IMAGE_REPO)/employee:$(IMAGE_TAG) .
 	docker build $(IMAGE_ARGS) -f pkg/suppliers/cmd/suppliersdb/Dockerfile -t $(IMAGE_REPO)/suppliersdb:$(IMAGE_TAG) .
 	@docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep '^$(IMAGE_REPO)/.*:$(IMAGE_TAG)\b'
+
+## push: push the three images to REGISTRY (e.g. 127.0.0.1:5000), tagged with the commit
+# As the pipeline pushes to ECR (after `aws ecr get-login-password | docker
+# login`): $(REGISTRY)/$(IMAGE_REPO)/NAME:$(COMMIT_TAG), from the local
+# $(IMAGE_REPO)/NAME:$(IMAGE_TAG) that make images built.
+COMMIT_TAG ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+push:
+	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=host[:port] (make images first)" >&2; exit 2; }
+	@test -n "$(COMMIT_TAG)" || { echo "make push: no commit to tag with (not a git checkout?): set COMMIT_TAG" >&2; exit 2; }
+	@for name in customer employee suppliersdb; do \
+	  ref=$(REGISTRY)/$(IMAGE_REPO)/$$name:$(COMMIT_TAG); \
+	  docker tag $(IMAGE_REPO)/$$name:$(IMAGE_TAG) $$ref && docker push --quiet $$ref || exit 1; \
+	done
 
 ## up: the local stack of docker-compose.yml (MySQL, migration, 2 replicas of each service, HAProxy); returns once all is healthy
 up:

@@ -13,6 +13,7 @@
 #   gcr.io/distroless/static-debian12:nonroot  → coffee-standin/distroless-static:nonroot
 #   mariadb:10.11 (for mysql:8.4)              → coffee-standin/mariadb:10.11
 #   haproxy:2.6                                → coffee-standin/haproxy:2.6
+#   registry:3 (the ECR stand-in)              → coffee-standin/registry:3
 #
 # The project's Dockerfiles, compose file and tests take their base images
 # from build arguments and variables whose defaults are the official images;
@@ -45,6 +46,7 @@ GOLANG=coffee-standin/golang:$GO_MINOR-$SUITE
 DISTROLESS=coffee-standin/distroless-static:nonroot
 MARIADB=coffee-standin/mariadb:10.11
 HAPROXY=coffee-standin/haproxy:2.6
+REGISTRY=coffee-standin/registry:3
 CACHE=${STANDIN_CACHE:-$HOME/.cache/coffee-standins}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${SECURITY_MIRROR:-http://deb.debian.org/debian-security}
@@ -229,11 +231,26 @@ build_from_base() { # IMAGE DIR
 build_from_base "$MARIADB" mariadb
 build_from_base "$HAPROXY" haproxy
 
+# --- registry:3 --------------------------------------------------------------
+# The Distribution registry compiled from source on the Go stand-in (modules
+# from the Go module proxy), on the distroless-style runtime. The first build
+# takes a few minutes.
+note "$REGISTRY  (distribution/v3 built on $GOLANG, run on $DISTROLESS)"
+if wanted "$REGISTRY"; then
+  if ! DOCKER_BUILDKIT=1 docker build --build-arg GO_IMAGE="$GOLANG" --build-arg RUNTIME_IMAGE="$DISTROLESS" \
+    -t "$REGISTRY" "$here/registry" >"$work/registry.log" 2>&1; then
+    tail -n 40 "$work/registry.log" >&2
+    die "building $REGISTRY failed"
+  fi
+  built+=("$REGISTRY")
+fi
+
 # --- smoke checks: each image starts its main program ------------------------
 note "smoke checks"
 docker run --rm "$GOLANG" go version
 docker run --rm --entrypoint mariadbd "$MARIADB" --version
 docker run --rm --entrypoint haproxy "$HAPROXY" -v | sed -n 1p
+docker run --rm "$REGISTRY" --version
 # The runtime has no shell: check its files by exporting them.
 cid=$(docker create "$DISTROLESS" /nothing)
 docker export "$cid" | tar -t >"$work/distroless.files"
