@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -64,7 +63,6 @@ func randomHex(t *testing.T, n int) string {
 // composeStack is a running copy of docker-compose.yml under its own project
 // name, so it shares nothing with a developer's stack or another test.
 type composeStack struct {
-	t       *testing.T
 	project string
 	env     []string // the process environment plus the stack's settings
 	envFile string
@@ -90,7 +88,7 @@ func (s *composeStack) compose(ctx context.Context, timeout time.Duration, args 
 // health check), and takes it down with its volume when the test ends.
 func startCompose(t *testing.T, settings map[string]string) *composeStack {
 	t.Helper()
-	s := &composeStack{t: t, project: "coffeesmoke" + randomHex(t, 4)}
+	s := &composeStack{project: "coffeesmoke" + randomHex(t, 4)}
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
 		keys = append(keys, k)
@@ -130,17 +128,35 @@ func startCompose(t *testing.T, settings map[string]string) *composeStack {
 }
 
 // url is the base URL of a port the service publishes on 127.0.0.1.
-func (s *composeStack) url(service, port string) string {
-	s.t.Helper()
-	out, err := s.compose(s.t.Context(), time.Minute, "port", service, port)
+func (s *composeStack) url(t *testing.T, service, port string) string {
+	t.Helper()
+	out, err := s.compose(t.Context(), time.Minute, "port", service, port)
 	if err != nil {
-		s.t.Fatal(err)
+		t.Fatal(err)
 	}
 	addr := strings.TrimSpace(out)
 	if !strings.HasPrefix(addr, "127.0.0.1:") {
-		s.t.Fatalf("%s's port %s is published on %q, want 127.0.0.1 only", service, port, addr)
+		t.Fatalf("%s's port %s is published on %q, want 127.0.0.1 only", service, port, addr)
 	}
 	return "http://" + addr
+}
+
+// run is compose with the test's context, failing the test on error.
+func (s *composeStack) run(t *testing.T, timeout time.Duration, args ...string) string {
+	t.Helper()
+	out, err := s.compose(t.Context(), timeout, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// containers are the IDs of the service's containers, in a stable order.
+func (s *composeStack) containers(t *testing.T, service string) []string {
+	t.Helper()
+	ids := strings.Fields(s.run(t, time.Minute, "ps", "-q", service))
+	slices.Sort(ids)
+	return ids
 }
 
 // browser is a cookie-keeping client that does not follow redirects, so
@@ -215,101 +231,4 @@ func expectRedirect(t *testing.T, c *http.Client, u, prefix string) {
 	if resp.StatusCode < 300 || resp.StatusCode > 399 || !strings.HasPrefix(loc, prefix) {
 		t.Errorf("GET %s = %d to %q, want a redirect to %s…", u, resp.StatusCode, loc, prefix)
 	}
-}
-
-// TestComposeStack brings up docker-compose.yml as `make up` does — the
-// database, the migration, two replicas of each service behind HAProxy —
-// on the stand-in images, and walks the user stories through HAProxy's
-// production listener, then its test listener.
-func TestComposeStack(t *testing.T) {
-	t.Parallel()
-	for _, ref := range []string{mariaDBStandIn, haproxyStandIn, goStandIn, runtimeStandIn} {
-		requireImage(t, ref, buildStandIns)
-	}
-	if out, err := dockerOutput(t.Context(), "compose", "version", "--short"); err != nil {
-		skipOrFail(t, "SKIPPED: no Docker Compose v2 plugin (bash containers/ensure-docker.sh installs it): "+err.Error()+" "+out)
-	}
-
-	adminEmail, adminPassword := "smoke@coffee-suppliers.example", randomHex(t, 12)
-	sessionKey := make([]byte, 48)
-	if _, err := rand.Read(sessionKey); err != nil {
-		t.Fatal(err)
-	}
-	s := startCompose(t, map[string]string{
-		"MYSQL_IMAGE":          mariaDBStandIn,
-		"HAPROXY_IMAGE":        haproxyStandIn,
-		"GO_IMAGE":             goStandIn,
-		"RUNTIME_IMAGE":        runtimeStandIn,
-		"IMAGE_REPO":           envOr("IMAGE_REPO", "coffee-suppliers"),
-		"IMAGE_TAG":            envOr("IMAGE_TAG", "dev"),
-		"MYSQL_ROOT_PASSWORD":  randomHex(t, 16),
-		"CUSTOMER_DB_PASSWORD": randomHex(t, 16),
-		"EMPLOYEE_DB_PASSWORD": randomHex(t, 16),
-		"SESSION_KEY":          base64.StdEncoding.EncodeToString(sessionKey),
-		"ADMIN_EMAIL":          adminEmail,
-		"ADMIN_PASSWORD":       adminPassword,
-		// Empty: docker picks free 127.0.0.1 ports, read back below.
-		"LB_HTTP_PORT": "",
-		"LB_TEST_PORT": "",
-		"LOG_LEVEL":    "info",
-	})
-
-	// Two healthy replicas of each service, and the migration exited 0.
-	out, err := s.compose(t.Context(), time.Minute, "ps", "-a", "--format", "{{.Service}} {{.State}} {{.Health}} {{.ExitCode}}")
-	if err != nil {
-		t.Fatal(err)
-	}
-	states := slices.Sorted(strings.Lines(out))
-	t.Logf("containers:\n%s", strings.Join(states, ""))
-	for _, want := range []string{"customer running healthy 0\n", "employee running healthy 0\n"} {
-		if n := slices.Index(states, want); n < 0 || n+1 >= len(states) || states[n+1] != want {
-			t.Errorf("want two containers %q", strings.TrimSpace(want))
-		}
-	}
-	if !slices.Contains(states, "migrate exited  0\n") {
-		t.Errorf("the migration did not exit 0")
-	}
-
-	production, test := s.url("haproxy", "80"), s.url("haproxy", "8080")
-	c := browser(t)
-
-	// A visitor, through the production listener.
-	expectPage(t, c, production+"/", "Find a coffee supplier")
-	expectPage(t, c, production+"/suppliers", "suppliers")
-	expectRedirect(t, c, production+"/admin/suppliers", "/admin/login")
-	expectRedirect(t, c, production+"/admin", "/admin/login")
-
-	// The first administrator signs in and adds a supplier.
-	token := csrfToken(t, c, production+"/admin/login")
-	resp, body := fetch(t, c, http.MethodPost, production+"/admin/login", url.Values{
-		"email": {adminEmail}, "password": {adminPassword}, "csrf_token": {token},
-	})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/suppliers" {
-		t.Fatalf("sign in: %d to %q, want 303 to /admin/suppliers; body starts %.300q", resp.StatusCode, resp.Header.Get("Location"), body)
-	}
-	name := "Smoke Test Roasters " + randomHex(t, 3)
-	token = csrfToken(t, c, production+"/admin/supplier-add")
-	resp, body = fetch(t, c, http.MethodPost, production+"/admin/supplier-add", url.Values{
-		"csrf_token": {token}, "name": {name}, "address": {"1 Compose Way"}, "city": {"Seattle"},
-		"state": {"WA"}, "email": {"beans@example.com"}, "phone": {"+1 206 555 0100"},
-	})
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/admin/suppliers") {
-		t.Fatalf("add a supplier: %d to %q, want 303 to /admin/suppliers; body starts %.500q", resp.StatusCode, resp.Header.Get("Location"), body)
-	}
-	// Any employee replica reads the session; the catalogue (another
-	// service, another database account) shows the new supplier.
-	for range 4 {
-		expectPage(t, c, production+"/admin/suppliers", name)
-	}
-	visitor := browser(t)
-	for range 4 {
-		expectPage(t, visitor, production+"/suppliers", name)
-	}
-
-	// The same through the test listener: the session cookie is the
-	// host's, so the employee stays signed in there too.
-	expectPage(t, visitor, test+"/", "Find a coffee supplier")
-	expectPage(t, visitor, test+"/suppliers", name)
-	expectRedirect(t, visitor, test+"/admin/suppliers", "/admin/login")
-	expectPage(t, c, test+"/admin/suppliers", name)
 }
