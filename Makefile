@@ -28,20 +28,25 @@ IMAGE_ARGS = $(if $(GO_IMAGE),--build-arg GO_IMAGE=$(GO_IMAGE)) \
 run:
 	go run ./local
 
-## test: every module's tests (browser and image tests skip loudly without Chromium or Docker)
+## test: every module's tests, then the store and service tests again on a real MySQL server when Docker answers
+# (browser and image tests skip loudly without Chromium or Docker)
 test:
 	@command -v chromium >/dev/null 2>&1 || echo "WARNING: no chromium on PATH: the browser tests in e2e/ will be SKIPPED (apt-get install chromium, or run bash .ci/run)"
 	@docker info >/dev/null 2>&1 || echo "WARNING: no Docker engine answers: the image tests in containers/ will be SKIPPED (apt-get install docker.io, start dockerd, make images; or run bash .ci/run)"
 	go test -count=1 $(PACKAGES)
+	@if image=$$(bash containers/mysql-test-image.sh); then \
+	  $(MAKE) --no-print-directory test-mysql TEST_MYSQL_IMAGE="$$image"; \
+	else \
+	  echo; echo "*** SKIPPED: the store and service tests on a real MySQL server (see above why; make test-mysql runs them)"; echo; \
+	fi
 
 ## test-mysql: the store and service tests on a real server in Docker, TEST_MYSQL_IMAGE (default mysql:8.4)
 # One container per test binary, removed when it ends (so no reaper needed).
-TEST_MYSQL_IMAGE ?= mysql:8.4
-test-mysql: export TEST_MYSQL_IMAGE := $(TEST_MYSQL_IMAGE)
 test-mysql: export TESTCONTAINERS_RYUK_DISABLED ?= true
 test-mysql:
-	@docker info >/dev/null 2>&1 || { echo "make test-mysql needs a Docker engine; none answers (apt-get install docker.io, start dockerd)" >&2; exit 1; }
-	go test -count=1 ./pkg/... ./services/customer/... ./services/employee/...
+	@image=$$(bash containers/mysql-test-image.sh) || exit 1; \
+	echo "the store and service tests on $$image:"; \
+	TEST_MYSQL_IMAGE="$$image" go test -count=1 ./pkg/... ./services/customer/... ./services/employee/...
 
 ## ci: the full suite as CI runs it (installs Chromium when missing)
 ci:
