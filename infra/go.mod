@@ -2,7 +2,10 @@ module github.com/coffee-suppliers/coffee-suppliers/infra
 
 go 1.26.8
 
-require gopkg.in/yaml.v3 v3.0.1
+require (
+	github.com/coffee-suppliers/coffee-suppliers/local v0.0.0
+	gopkg.in/yaml.v3 v3.0.1
+)
 
 // The gateway's Rules, the one source of the load balancer's routing.
 replace (
