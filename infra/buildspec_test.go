@@ -1,0 +1,265 @@
+package infra
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The local stand-ins CI builds (containers/stand-ins/build-stand-ins.sh):
+// the registry stands in for ECR, the other two for the Dockerfiles' base
+// images, which cannot be pulled here.
+const (
+	registryImage = "coffee-standin/registry:3"
+	goImage       = "coffee-standin/golang:1.26-bookworm"
+	runtimeImage  = "coffee-standin/distroless-static:nonroot"
+)
+
+// docker runs the docker CLI and returns its trimmed standard output.
+func docker(ctx context.Context, args ...string) (string, error) {
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "docker", args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("docker %s: %w: %s", strings.Join(args[:min(2, len(args))], " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// requireDocker skips (fails under CI) without a Docker engine or the
+// stand-in images.
+func requireDocker(t *testing.T) {
+	t.Helper()
+	tool(t, "docker", "apt-get install docker.io, or run bash .ci/run")
+	need := func(what string) {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s, and CI must run this check", what)
+		}
+		t.Skipf("SKIPPED: %s: run bash containers/ensure-docker.sh and make standins", what)
+	}
+	if _, err := docker(t.Context(), "info"); err != nil {
+		need("no Docker engine answers")
+	}
+	for _, image := range []string{registryImage, goImage, runtimeImage} {
+		if _, err := docker(t.Context(), "image", "inspect", image); err != nil {
+			need("no image " + image)
+		}
+	}
+}
+
+// startRegistry runs the ECR stand-in on a random port of 127.0.0.1 and
+// returns its host:port; the container goes when the test ends.
+func startRegistry(t *testing.T) string {
+	t.Helper()
+	id, err := docker(t.Context(), "run", "-d", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+		"--tmpfs", "/var/lib/registry:uid=65532", "--label", "coffee-suppliers.infra-test=buildspec",
+		"-p", "127.0.0.1::5000", registryImage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = docker(context.Background(), "rm", "-f", id) })
+	port, err := docker(t.Context(), "port", id, "5000/tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := strings.Split(port, "\n")[0]
+	// Until it answers; the bound only ends a hopeless wait.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/v2/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return addr
+			}
+		}
+		if time.Now().After(deadline) {
+			logs, _ := docker(context.Background(), "logs", id)
+			t.Fatalf("the registry did not answer /v2/ within a minute (%v):\n%s", err, logs)
+		}
+	}
+}
+
+// copyRepository copies the repository's files (tracked and new, not
+// ignored) into a temporary folder, where the build may write its outputs.
+func copyRepository(t *testing.T) string {
+	t.Helper()
+	out, err := exec.CommandContext(t.Context(), "git", "-C", repoRoot, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Fatalf("git ls-files: %v", err)
+	}
+	dir := t.TempDir()
+	for _, f := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		src := filepath.Join(repoRoot, f)
+		info, err := os.Lstat(src)
+		if err != nil || !info.Mode().IsRegular() {
+			continue // deleted in the working copy, or a link
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, b, info.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// buildspecCommands returns the commands of buildspec.yml's phases, with
+// its shell.
+func buildspecCommands(t *testing.T, phases ...string) (shell string, commands []string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, "buildspec.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec struct {
+		Version string `yaml:"version"`
+		Env     struct {
+			Shell string `yaml:"shell"`
+		} `yaml:"env"`
+		Phases map[string]struct {
+			Commands []string `yaml:"commands"`
+		} `yaml:"phases"`
+	}
+	if err := yaml.Unmarshal(b, &spec); err != nil {
+		t.Fatalf("buildspec.yml: %v", err)
+	}
+	if spec.Version != "0.2" {
+		t.Fatalf("buildspec.yml version %q, want 0.2", spec.Version)
+	}
+	for _, p := range phases {
+		if len(spec.Phases[p].Commands) == 0 {
+			t.Fatalf("buildspec.yml has no %s commands", p)
+		}
+		commands = append(commands, spec.Phases[p].Commands...)
+	}
+	return spec.Env.Shell, commands
+}
+
+// TestBuildspecAgainstALocalRegistry runs buildspec.yml's build and
+// post_build commands as CodeBuild would for each service's project, with
+// the local registry in ECR's place, and checks what they leave for the
+// pipeline: the image pushed under the commit's tag, imageDetail.json
+// naming it, a task definition ECS accepts once CodeDeploy has put the
+// image in, an AppSpec matching it, and the migration binary.
+func TestBuildspecAgainstALocalRegistry(t *testing.T) {
+	t.Parallel()
+	requireDocker(t)
+	shell, commands := buildspecCommands(t, "build", "post_build")
+	if shell != "bash" {
+		t.Fatalf("buildspec.yml's shell is %q; its commands use bash arrays", shell)
+	}
+	registry := startRegistry(t)
+	commit, err := exec.CommandContext(t.Context(), "git", "-C", repoRoot, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, svc := range services {
+		t.Run(svc, func(t *testing.T) {
+			dir := copyRepository(t)
+			repository := registry + "/coffee-suppliers-ci/" + svc
+			script := "set -eo pipefail\n" + strings.Join(commands, "\n")
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "bash", "-c", script)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "SERVICE="+svc, "REPOSITORY_URI="+repository,
+				"CODEBUILD_RESOLVED_SOURCE_VERSION="+strings.TrimSpace(string(commit)),
+				"GO_IMAGE="+goImage, "RUNTIME_IMAGE="+runtimeImage, "DB_PASSWORD_SECRET_ARN="+dbSecretArn(svc))
+			for k, v := range fakeAccount {
+				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			var log bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &log, &log
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("buildspec.yml's build and post_build for %s: %v\n%s", svc, err, log.String())
+			}
+
+			var detail struct{ ImageURI string }
+			decode(t, readFile(t, dir, "release/imageDetail.json"), &detail)
+			tag := strings.TrimSpace(string(commit))[:12]
+			if detail.ImageURI != repository+":"+tag {
+				t.Fatalf("imageDetail.json names %q, want %s:%s (the commit)", detail.ImageURI, repository, tag)
+			}
+			t.Cleanup(func() { _, _ = docker(context.Background(), "rmi", detail.ImageURI) })
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodHead, "http://"+registry+"/v2/coffee-suppliers-ci/"+svc+"/manifests/"+tag, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("the registry answers %d for %s: the image was not pushed", resp.StatusCode, detail.ImageURI)
+			}
+
+			taskdef := readFile(t, dir, "release/taskdef.json")
+			if left := regexp.MustCompile(`<[A-Z][A-Z0-9_]*>`).FindAllString(string(taskdef), -1); len(left) != 1 || left[0] != "<IMAGE1_NAME>" {
+				t.Errorf("taskdef.json keeps the placeholders %v, want only <IMAGE1_NAME> (CodeDeploy's)", left)
+			}
+			filled := bytes.ReplaceAll(taskdef, []byte("<IMAGE1_NAME>"), []byte(detail.ImageURI))
+			file := filepath.Join(dir, "registered.json")
+			if err := os.WriteFile(file, filled, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var registered struct {
+				TaskDefinition struct {
+					ContainerDefinitions []struct{ Name, Image string }
+				}
+			}
+			decode(t, mustAWS(t, "ecs", "register-task-definition", "--cli-input-json", "file://"+file), &registered)
+			if c := registered.TaskDefinition.ContainerDefinitions; len(c) == 0 || c[0].Name != svc || c[0].Image != detail.ImageURI {
+				t.Errorf("ECS registered the containers %+v, want %s running %s", c, svc, detail.ImageURI)
+			}
+			for _, p := range checkAppSpec(t, svc, readFile(t, dir, "release/appspec.yaml"), taskdef) {
+				t.Errorf("release/appspec.yaml: %s", p)
+			}
+
+			// The migration step's binary runs (and, without settings,
+			// refuses with its usage, as the Migrate stage would show).
+			out, err := exec.CommandContext(t.Context(), filepath.Join(dir, "migration", "suppliersdb")).CombinedOutput()
+			if err == nil || !strings.Contains(string(out), "suppliersdb migrate") {
+				t.Errorf("migration/suppliersdb without arguments: %v, %s; want its usage", err, out)
+			}
+			var images struct{ Labels map[string]string }
+			inspect, err := docker(t.Context(), "image", "inspect", "--format", "{{json .Config}}", detail.ImageURI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			decode(t, []byte(inspect), &images)
+			if images.Labels["org.opencontainers.image.revision"] != strings.TrimSpace(string(commit)) {
+				t.Errorf("the image's revision label is %q, want the commit", images.Labels["org.opencontainers.image.revision"])
+			}
+		})
+	}
+}
+
+func readFile(t *testing.T, dir, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatalf("the build left no %s: %v", name, err)
+	}
+	return b
+}
