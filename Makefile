@@ -2,11 +2,11 @@
 # installed; `make ci` runs the full suite exactly as CI does.
 
 # Every Go module of the workspace (go.work).
-MODULES := pkg services/customer services/employee local e2e containers
+MODULES := pkg services/customer services/employee local e2e containers infra
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images push standins up down
+.PHONY: run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images push standins up down deploy teardown lint-cfn
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -33,6 +33,7 @@ run:
 test:
 	@command -v chromium >/dev/null 2>&1 || echo "WARNING: no chromium on PATH: the browser tests in e2e/ will be SKIPPED (apt-get install chromium, or run bash .ci/run)"
 	@docker info >/dev/null 2>&1 || echo "WARNING: no Docker engine answers: the image tests in containers/ will be SKIPPED (apt-get install docker.io, start dockerd, make images; or run bash .ci/run)"
+	@command -v cfn-lint >/dev/null 2>&1 && command -v moto_server >/dev/null 2>&1 && command -v aws >/dev/null 2>&1 || echo "WARNING: cfn-lint, moto_server or aws missing: the offline AWS checks in infra/ will be SKIPPED (pip install cfn-lint 'moto[server]' awscli)"
 	go test -count=1 $(PACKAGES)
 	@if image=$$(bash containers/mysql-test-image.sh); then \
 	  $(MAKE) --no-print-directory test-mysql TEST_MYSQL_IMAGE="$$image"; \
@@ -124,3 +125,17 @@ FUZZTIME ?= 10s
 fuzz:
 	go test ./pkg/suppliers -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
 	go test ./pkg/suppliers -run '^$$' -fuzz '^FuzzParseID$$' -fuzztime $(FUZZTIME)
+
+## deploy: the AWS platform for ENV (infra/params/ENV.json) with awscli; the first run also pushes the first images
+deploy:
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=dev (parameters in infra/params/ENV.json)" >&2; exit 2; }
+	bash infra/deploy.sh deploy $(ENV)
+
+## teardown: delete ENV's stacks, newest first (the database leaves a final snapshot)
+teardown:
+	@test -n "$(ENV)" || { echo "usage: make teardown ENV=dev" >&2; exit 2; }
+	bash infra/deploy.sh teardown $(ENV)
+
+## lint-cfn: cfn-lint on every CloudFormation template
+lint-cfn:
+	cfn-lint infra/templates/*.yaml

@@ -354,10 +354,10 @@ func TestStacksInMoto(t *testing.T) {
 }
 
 // conditionFalse reports whether a resource's condition is false for the
-// dev parameters, so its absence is expected (dev uses VPC endpoints, no
+// dev parameters, so its absence is expected (dev uses a NAT gateway, no
 // certificate, CodeCommit, no alarm email).
 func conditionFalse(stack, condition string) bool {
-	off := map[string]bool{"network/UseNat": true, "services/UseHttps": true, "pipelines/UseGitHub": true, "monitoring/HasAlarmEmail": true}
+	off := map[string]bool{"network/UseEndpoints": true, "services/UseHttps": true, "pipelines/UseGitHub": true, "monitoring/HasAlarmEmail": true}
 	return off[stack+"/"+condition]
 }
 
@@ -392,4 +392,38 @@ func createStack(t *testing.T, name, body string, params []string) error {
 		}
 	}
 	return fmt.Errorf("stack %s did not settle", name)
+}
+
+// TestNetworkWithEndpointsInMoto: the VpcEndpoints choice gives the private
+// subnets every AWS API the tasks and the migration step call, and no NAT
+// gateway.
+func TestNetworkWithEndpointsInMoto(t *testing.T) {
+	t.Parallel()
+	if err := createStack(t, "coffee-suppliers-endpt-network", filepath.Join("templates", "network.yaml"),
+		[]string{"EnvName=endpt", "Egress=VpcEndpoints", "VpcCidr=10.41.0.0/16", "PublicSubnetACidr=10.41.0.0/20",
+			"PublicSubnetBCidr=10.41.16.0/20", "PrivateSubnetACidr=10.41.32.0/20", "PrivateSubnetBCidr=10.41.48.0/20",
+			"TestTrafficCidr=10.41.0.0/16"}); err != nil {
+		t.Fatal(err)
+	}
+	var vpcs struct{ Vpcs []struct{ VpcId string } }
+	decode(t, mustAWS(t, "ec2", "describe-vpcs", "--filters", "Name=cidr,Values=10.41.0.0/16"), &vpcs)
+	if len(vpcs.Vpcs) != 1 {
+		t.Fatalf("VPCs on 10.41.0.0/16: %+v, want one", vpcs.Vpcs)
+	}
+	filter := "Name=vpc-id,Values=" + vpcs.Vpcs[0].VpcId
+	var endpoints struct{ VpcEndpoints []struct{ ServiceName string } }
+	decode(t, mustAWS(t, "ec2", "describe-vpc-endpoints", "--filters", filter), &endpoints)
+	var got []string
+	for _, e := range endpoints.VpcEndpoints {
+		got = append(got, strings.TrimPrefix(e.ServiceName, "com.amazonaws.us-east-1."))
+	}
+	slices.Sort(got)
+	if want := []string{"ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager"}; !slices.Equal(got, want) {
+		t.Errorf("the VPC's endpoints are %v, want %v", got, want)
+	}
+	var nat struct{ NatGateways []any }
+	decode(t, mustAWS(t, "ec2", "describe-nat-gateways", "--filter", filter), &nat)
+	if len(nat.NatGateways) != 0 {
+		t.Errorf("a NAT gateway with the VpcEndpoints choice: %v", nat.NatGateways)
+	}
 }
