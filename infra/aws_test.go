@@ -411,7 +411,9 @@ func TestNetworkWithEndpointsInMoto(t *testing.T) {
 		t.Fatalf("VPCs on 10.41.0.0/16: %+v, want one", vpcs.Vpcs)
 	}
 	filter := "Name=vpc-id,Values=" + vpcs.Vpcs[0].VpcId
-	var endpoints struct{ VpcEndpoints []struct{ ServiceName string } }
+	var endpoints struct {
+		VpcEndpoints []struct{ ServiceName string }
+	}
 	decode(t, mustAWS(t, "ec2", "describe-vpc-endpoints", "--filters", filter), &endpoints)
 	var got []string
 	for _, e := range endpoints.VpcEndpoints {
