@@ -164,7 +164,7 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 	requireDocker(t)
 	shell, commands := buildspecCommands(t, "build", "post_build")
 	if shell != "bash" {
-		t.Fatalf("buildspec.yml's shell is %q; its commands use bash arrays", shell)
+		t.Fatalf("buildspec.yml's shell is %q; its commands use bash", shell)
 	}
 	registry := startRegistry(t)
 	commit, err := exec.CommandContext(t.Context(), "git", "-C", repoRoot, "rev-parse", "HEAD").Output()
@@ -182,6 +182,8 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "SERVICE="+svc, "REPOSITORY_URI="+repository,
 				"CODEBUILD_RESOLVED_SOURCE_VERSION="+strings.TrimSpace(string(commit)),
+				// Unique per build, as CodeBuild's; it names a local image.
+				fmt.Sprintf("CODEBUILD_BUILD_NUMBER=infra-test-%d-%s", os.Getpid(), svc),
 				"GO_IMAGE="+goImage, "RUNTIME_IMAGE="+runtimeImage, "DB_PASSWORD_SECRET_ARN="+dbSecretArn(svc))
 			for k, v := range fakeAccount {
 				cmd.Env = append(cmd.Env, k+"="+v)
