@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,15 @@ func TestEveryStackIsThere(t *testing.T) {
 	got := sortedKeys(templates(t))
 	if want := slices.Sorted(slices.Values(stacks)); !slices.Equal(got, want) {
 		t.Fatalf("templates/ holds %v, want %v", got, want)
+	}
+	// deploy.sh deploys in this order (and deletes in the reverse).
+	script, err := os.ReadFile("deploy.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^stacks=\(([^)]*)\)`).FindSubmatch(script)
+	if m == nil || strings.Join(strings.Fields(string(m[1])), " ") != strings.Join(stacks, " ") {
+		t.Errorf("deploy.sh's stacks are %q, want %v in this order", m, stacks)
 	}
 	exported := map[string]string{}
 	for i, stack := range stacks {
