@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers infra
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images push standins up down deploy teardown lint-cfn
+.PHONY: diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images push standins up down deploy teardown lint-cfn
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -119,6 +119,14 @@ account-add:
 account-reset:
 	@test -n "$(EMAIL)" || { echo "usage: make account-reset EMAIL=ana@example.com" >&2; exit 2; }
 	go run ./services/employee accounts reset-password --email "$(EMAIL)"
+
+## diagram: docs/architecture.{mmd,dot,svg} and the README's diagram, from infra/templates (needs Graphviz's dot)
+diagram:
+	go run ./infra/cmd/plan diagram
+
+## cost-estimate: docs/cost-estimate.md and .json, from infra/templates, infra/costs/assumptions.json and prices
+cost-estimate:
+	go run ./infra/cmd/plan cost
 
 ## fuzz: run each fuzz target for FUZZTIME (default 10s)
 FUZZTIME ?= 10s

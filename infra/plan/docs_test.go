@@ -1,0 +1,177 @@
+package plan
+
+import (
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coffee-suppliers/coffee-suppliers/local/gateway"
+)
+
+// The repository's files, from this package's folder.
+const (
+	root        = "../.."
+	templates   = root + "/infra/templates"
+	params      = root + "/infra/params"
+	pricesFile  = root + "/infra/costs/us-east-1.json"
+	assumeFile  = root + "/infra/costs/assumptions.json"
+	docs        = root + "/docs/"
+	readmeFile  = root + "/README.md"
+	regenerate  = "run make diagram and make cost-estimate, and commit the result"
+	environment = "prod"
+)
+
+func loadPlatform(t *testing.T, env string, overrides map[string]map[string]string) *Platform {
+	t.Helper()
+	p, err := Load(templates, params, env, overrides)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestPlatformFromTemplates: what the diagram and the estimate read is what
+// the templates deploy, conditions and parameters applied.
+func TestPlatformFromTemplates(t *testing.T) {
+	prod := loadPlatform(t, "prod", nil)
+	if prod.AZs != 2 || prod.Egress != "NatGateway" || prod.NatGateways != 1 || len(prod.InterfaceEndpoints) != 0 {
+		t.Errorf("prod network: %d zones, egress %s, %d NAT gateways, endpoints %v; want 2 zones behind one NAT gateway, no interface endpoints",
+			prod.AZs, prod.Egress, prod.NatGateways, prod.InterfaceEndpoints)
+	}
+	endpoints := loadPlatform(t, "prod", map[string]map[string]string{"network": {"Egress": "VpcEndpoints"}})
+	if endpoints.NatGateways != 0 || endpoints.ElasticIPs != 0 || !slices.Contains(endpoints.InterfaceEndpoints, "ecr.dkr") || !slices.Contains(endpoints.GatewayEndpoints, "s3") {
+		t.Errorf("Egress=VpcEndpoints: %d NAT gateways, %d addresses, interface %v, gateway %v; want no NAT, ECR's endpoints, S3's gateway",
+			endpoints.NatGateways, endpoints.ElasticIPs, endpoints.InterfaceEndpoints, endpoints.GatewayEndpoints)
+	}
+	if !prod.Database.MultiAZ || prod.Database.Engine != "mysql" || !strings.HasPrefix(prod.Database.Version, "8.4") {
+		t.Errorf("prod database %+v, want MySQL 8.4, Multi-AZ (infra/params/prod.json)", prod.Database)
+	}
+	if dev := loadPlatform(t, "dev", nil); dev.Database.MultiAZ || dev.Egress != "VpcEndpoints" {
+		t.Errorf("dev: Multi-AZ %v, egress %s; want single-AZ behind VPC endpoints (infra/params/dev.json)", dev.Database.MultiAZ, dev.Egress)
+	}
+	for _, s := range prod.Services {
+		if s.CPU == 0 || s.MemoryMiB == 0 || s.MinTasks < 2 || s.MaxTasks < s.MinTasks || s.RequestsPerTask == 0 || s.CPUTarget == 0 || len(s.TargetGroups) != 2 {
+			t.Errorf("service %+v: want its task size, at least two tasks, both scaling policies and blue/green target groups", s)
+		}
+	}
+	if len(prod.Services) != 2 || len(prod.Pipelines) != 2 || prod.Alarms == 0 || len(prod.Repositories) != 2 {
+		t.Errorf("prod: %d services, %d pipelines, %d alarms, %d repositories; want 2, 2, some, 2",
+			len(prod.Services), len(prod.Pipelines), prod.Alarms, len(prod.Repositories))
+	}
+}
+
+// TestListenersApplyTheGatewayRules: both listeners route as gateway.Rules,
+// the one source of the load balancer's rules, so the diagram shows them.
+func TestListenersApplyTheGatewayRules(t *testing.T) {
+	p := loadPlatform(t, "prod", nil)
+	if len(p.Listeners) != 2 {
+		t.Fatalf("listeners %+v, want production and test", p.Listeners)
+	}
+	for _, l := range p.Listeners {
+		for _, r := range gateway.Rules {
+			found := false
+			for _, lr := range l.Rules {
+				found = found || (lr.Service == string(r.Target) && slices.Equal(lr.Paths, r.PathPatterns))
+			}
+			if !found {
+				t.Errorf("listener :%d has no rule sending %v to %s: %+v", l.Port, r.PathPatterns, r.Target, l.Rules)
+			}
+		}
+		if def := l.Rules[len(l.Rules)-1]; def.Service != string(gateway.DefaultTarget) || len(def.Paths) != 0 {
+			t.Errorf("listener :%d's default goes to %q, want %s", l.Port, def.Service, gateway.DefaultTarget)
+		}
+	}
+}
+
+// TestCommittedDiagramIsCurrent fails when the templates changed and the
+// committed diagram did not.
+func TestCommittedDiagramIsCurrent(t *testing.T) {
+	d := NewDiagram(loadPlatform(t, environment, nil))
+	mermaid, dot := d.Mermaid(), d.DOT()
+	if readFile(t, docs+"architecture.mmd") != mermaid {
+		t.Errorf("docs/architecture.mmd is stale: %s", regenerate)
+	}
+	if readFile(t, docs+"architecture.dot") != dot {
+		t.Errorf("docs/architecture.dot is stale: %s", regenerate)
+	}
+	if !strings.Contains(readFile(t, docs+"architecture.svg"), SourceStamp(dot)) {
+		t.Errorf("docs/architecture.svg was not made from the current docs/architecture.dot: %s", regenerate)
+	}
+	readme := readFile(t, readmeFile)
+	if want, err := EmbedInReadme(readme, mermaid); err != nil || want != readme {
+		t.Errorf("the README's architecture diagram is stale (%v): %s", err, regenerate)
+	}
+	for _, want := range []string{"Application Load Balancer", "customer service", "employee service", "RDS for MySQL", "ECR", "Secrets Manager",
+		"CloudWatch", "SNS", "CodeDeploy blue/green", "CodeBuild: migrate", "Private subnets", "Public subnets", `"/admin, /admin/*"`} {
+		if !strings.Contains(mermaid, want) {
+			t.Errorf("the diagram lacks %q", want)
+		}
+	}
+}
+
+// TestDiagramRenders: Graphviz draws the committed source (CI installs it).
+func TestDiagramRenders(t *testing.T) {
+	if _, err := exec.LookPath("dot"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set, so this cannot be skipped: no Graphviz dot: %v", err)
+		}
+		t.Skip("SKIPPED: no Graphviz dot (apt-get install graphviz)")
+	}
+	cmd := exec.Command("dot", "-Tsvg", docs+"architecture.dot")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "</svg>") {
+		t.Fatalf("dot -Tsvg docs/architecture.dot: %v\n%.500s", err, out)
+	}
+}
+
+// TestCommittedEstimateIsCurrent fails when the templates, assumptions or
+// prices changed and the committed estimate did not.
+func TestCommittedEstimateIsCurrent(t *testing.T) {
+	prices, err := LoadPrices(pricesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assumptions, err := LoadAssumptions(assumeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := BuildReport(Inputs{Templates: templates, Params: params, Env: environment, Prices: prices, Assumptions: assumptions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if readFile(t, docs+"cost-estimate.md") != r.Markdown("make cost-estimate") {
+		t.Errorf("docs/cost-estimate.md is stale: %s", regenerate)
+	}
+	j, err := r.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if readFile(t, docs+"cost-estimate.json") != string(j) {
+		t.Errorf("docs/cost-estimate.json is stale: %s", regenerate)
+	}
+	// The cheapest configuration is no dearer than any other, and keeps
+	// two tasks per service.
+	for _, o := range r.Options {
+		if o.Monthly < r.Cheapest.Monthly {
+			t.Errorf("%s costs %.2f, less than the cheapest %s at %.2f", o.Variant.Name, o.Monthly, r.Cheapest.Variant.Name, r.Cheapest.Monthly)
+		}
+	}
+	for svc, tasks := range r.Cheapest.Tasks {
+		if tasks < 2 {
+			t.Errorf("the cheapest configuration runs %.1f %s tasks, want at least two", tasks, svc)
+		}
+	}
+	t.Logf("baseline %.2f USD a month, %.2f for 12 months; cheapest %s: %.2f a month",
+		r.Baseline.Monthly, r.Baseline.Yearly(), r.Cheapest.Variant.Name, r.Cheapest.Monthly)
+}
