@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"slices"
@@ -57,8 +58,19 @@ func TestPlatformFromTemplates(t *testing.T) {
 	if !prod.Database.MultiAZ || prod.Database.Engine != "mysql" || !strings.HasPrefix(prod.Database.Version, "8.4") {
 		t.Errorf("prod database %+v, want MySQL 8.4, Multi-AZ (infra/params/prod.json)", prod.Database)
 	}
-	if dev := loadPlatform(t, "dev", nil); dev.Database.MultiAZ || dev.Egress != "VpcEndpoints" {
-		t.Errorf("dev: Multi-AZ %v, egress %s; want single-AZ behind VPC endpoints (infra/params/dev.json)", dev.Database.MultiAZ, dev.Egress)
+	// Each environment as its parameter file says.
+	for _, env := range []string{"dev", "prod"} {
+		var file map[string]map[string]string
+		if err := json.Unmarshal([]byte(readFile(t, params+"/"+env+".json")), &file); err != nil {
+			t.Fatal(err)
+		}
+		p := loadPlatform(t, env, nil)
+		if want := file["data"]["MultiAZ"] == "true"; p.Database.MultiAZ != want || p.Database.Class != file["data"]["InstanceClass"] {
+			t.Errorf("%s: database %s Multi-AZ %v, want %s Multi-AZ %v (infra/params/%s.json)", env, p.Database.Class, p.Database.MultiAZ, file["data"]["InstanceClass"], want, env)
+		}
+		if p.Egress != file["network"]["Egress"] {
+			t.Errorf("%s: egress %s, want %s (infra/params/%s.json)", env, p.Egress, file["network"]["Egress"], env)
+		}
 	}
 	for _, s := range prod.Services {
 		if s.CPU == 0 || s.MemoryMiB == 0 || s.MinTasks < 2 || s.MaxTasks < s.MinTasks || s.RequestsPerTask == 0 || s.CPUTarget == 0 || len(s.TargetGroups) != 2 {
