@@ -35,6 +35,7 @@ type App struct {
 	log   *slog.Logger
 	site  Site
 	pages templates
+	cache *pageCache // nil when pages are not cached
 }
 
 // NewApp parses the shared layout and the service's pages once, at start.

@@ -27,20 +27,34 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// LogLevel is debug, info, warn or error.
 	LogLevel slog.Level
+	// PageCacheTTL is how long a list page's content may be served from
+	// memory (App.CachedHTML); zero renders every page afresh. It bounds
+	// how long a change takes to show on every replica.
+	PageCacheTTL time.Duration
+	// Clock tells the page cache the time; nil is time.Now. Tests set it
+	// to move time on without waiting.
+	Clock func() time.Time
 }
 
 // defaultTrustedProxies are loopback and the private ranges a load balancer
 // in a VPC or a compose network sends from.
 const defaultTrustedProxies = "127.0.0.0/8,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
 
+// DefaultPageCacheTTL keeps a change's way to the catalogue well under a
+// second, while a busy page is read from the database twice a second at
+// most.
+const DefaultPageCacheTTL = 500 * time.Millisecond
+
 // ConfigFromEnv reads PORT (8080), METRICS_PORT (9090), SHUTDOWN_TIMEOUT
-// (20s), TRUSTED_PROXIES (loopback and private ranges) and LOG_LEVEL (info).
+// (20s), TRUSTED_PROXIES (loopback and private ranges), LOG_LEVEL (info)
+// and PAGE_CACHE_TTL (500ms; at most 1s, 0 turns the cache off).
 func ConfigFromEnv(env *envconfig.Reader) Config {
 	cfg := Config{
 		Port:            env.Port("PORT", 8080),
 		MetricsPort:     env.Port("METRICS_PORT", 9090),
 		ShutdownTimeout: env.Duration("SHUTDOWN_TIMEOUT", 20*time.Second, time.Second, 10*time.Minute),
 		TrustedProxies:  env.Prefixes("TRUSTED_PROXIES", defaultTrustedProxies),
+		PageCacheTTL:    env.Duration("PAGE_CACHE_TTL", DefaultPageCacheTTL, 0, time.Second),
 	}
 	level := env.String("LOG_LEVEL", "info")
 	if err := cfg.LogLevel.UnmarshalText([]byte(level)); err != nil {

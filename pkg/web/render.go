@@ -59,6 +59,9 @@ type View struct {
 	// csrf_token; empty where a service has no sessions.
 	CSRFToken string
 	Data      any
+	// Content, when set, is the page's content already rendered (from the
+	// page cache); the layout shows it instead of rendering "content".
+	Content template.HTML
 }
 
 // Account is the signed-in user as the page header shows them.
@@ -140,18 +143,97 @@ func parseTemplates(pages fs.FS) (templates, error) {
 // HTML renders page into a buffer first, so a template error becomes a
 // clean error page instead of half a page after a 200.
 func (a *App) HTML(c *gin.Context, status int, page, title string, data any) error {
+	return a.render(c, status, page, View{Title: title, Data: data})
+}
+
+// CachedHTML answers a page whose content depends only on its data, such
+// as a supplier list: it is rendered from load's data once per path and key
+// and served to every reader for at most the page cache's time to live
+// (PAGE_CACHE_TTL), so a change made anywhere shows within that bound. For
+// visitors without a session the whole page is kept, with its ETag; for
+// signed-in users only the content, and the layout around it (who is signed
+// in, the form token) is rendered for each request. The page's "content"
+// template must use only .Data, .Site, .Title and .Path: it is rendered
+// without the request's account, token or id. With no cache it renders
+// afresh every time.
+func (a *App) CachedHTML(c *gin.Context, page, title, key string, load func() (any, error)) error {
 	t, ok := a.pages[page]
 	if !ok {
 		return fmt.Errorf("render: no page named %q", page)
 	}
-	var buf bytes.Buffer
-	view := View{Site: a.site, Title: title, Path: c.Request.URL.Path, RequestID: RequestID(c),
-		CSRFToken: c.GetString(csrfTokenKey), Data: data}
+	path := c.Request.URL.Path
+	content := func() (template.HTML, error) {
+		data, err := load()
+		if err != nil {
+			return "", err
+		}
+		var buf bytes.Buffer
+		if err := t.ExecuteTemplate(&buf, "content", View{Site: a.site, Title: title, Path: path, Data: data}); err != nil {
+			return "", fmt.Errorf("render %s content: %w", page, err)
+		}
+		// html/template escaped it, in the body context where the layout
+		// places it: it is safe HTML as it stands.
+		return template.HTML(buf.String()), nil
+	}
+	_, signedIn := c.Get(accountKey)
+	if a.cache == nil || signedIn || c.GetString(csrfTokenKey) != "" {
+		fill := func() (cachedPage, error) {
+			html, err := content()
+			return cachedPage{content: html}, err
+		}
+		var p cachedPage
+		var err error
+		if a.cache == nil {
+			p, err = fill()
+		} else {
+			p, err = a.cache.get("content\x00"+page+"\x00"+path+"\x00"+key, fill)
+		}
+		if err != nil {
+			return err
+		}
+		return a.render(c, http.StatusOK, page, View{Title: title, Content: p.content})
+	}
+	p, err := a.cache.get("page\x00"+page+"\x00"+path+"\x00"+key, func() (cachedPage, error) {
+		html, err := content()
+		if err != nil {
+			return cachedPage{}, err
+		}
+		var buf bytes.Buffer
+		if err := t.ExecuteTemplate(&buf, "layout", View{Site: a.site, Title: title, Path: path, Content: html}); err != nil {
+			return cachedPage{}, fmt.Errorf("render %s: %w", page, err)
+		}
+		return cachedPage{body: buf.Bytes(), etag: etagOf(buf.Bytes())}, nil
+	})
+	if err != nil {
+		return err
+	}
+	writeTagged(c, http.StatusOK, "text/html; charset=utf-8", a.site.CacheControl, p.body, p.etag)
+	return nil
+}
+
+// InvalidateCache forgets every cached page: a service calls it after it
+// changes data, so its own next page shows the change at once.
+func (a *App) InvalidateCache() {
+	if a.cache != nil {
+		a.cache.invalidate()
+	}
+}
+
+// render completes view with the request's site, path, id, account and
+// form token, and writes page.
+func (a *App) render(c *gin.Context, status int, page string, view View) error {
+	t, ok := a.pages[page]
+	if !ok {
+		return fmt.Errorf("render: no page named %q", page)
+	}
+	view.Site, view.Path, view.RequestID = a.site, c.Request.URL.Path, RequestID(c)
+	view.CSRFToken = c.GetString(csrfTokenKey)
 	if account, ok := c.Get(accountKey); ok {
 		if a, ok := account.(Account); ok {
 			view.Account = &a
 		}
 	}
+	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", view); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
 	}
@@ -173,12 +255,20 @@ func JSON(c *gin.Context, status int, v any) error {
 // content matches the client's If-None-Match: pages are rendered anyway
 // (they are fresh by construction) but unchanged bytes never cross the wire.
 func write(c *gin.Context, status int, contentType, cacheControl string, body []byte) {
+	etag := ""
+	if status == http.StatusOK && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {
+		etag = etagOf(body)
+	}
+	writeTagged(c, status, contentType, cacheControl, body, etag)
+}
+
+// writeTagged is write with body's ETag already known (empty for none).
+func writeTagged(c *gin.Context, status int, contentType, cacheControl string, body []byte, etag string) {
 	h := c.Writer.Header()
 	if cacheControl != "" {
 		h.Set("Cache-Control", cacheControl)
 	}
-	if status == http.StatusOK && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {
-		etag := etagOf(body)
+	if etag != "" && status == http.StatusOK && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {
 		h.Set("ETag", etag)
 		if etagMatches(c.GetHeader("If-None-Match"), etag) {
 			c.Status(http.StatusNotModified)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/gin-gonic/gin"
@@ -38,6 +39,9 @@ func NewService(log *slog.Logger, cfg Config, db *sql.DB, site Site, templates f
 	app, err := NewApp(log, site, pages)
 	if err != nil {
 		return nil, fmt.Errorf("%s templates: %w", site.Service, err)
+	}
+	if cfg.PageCacheTTL > 0 {
+		app.cache = newPageCache(cfg.PageCacheTTL, cfg.Clock)
 	}
 	store := suppliers.NewStore(db, 0)
 	metrics := NewMetrics(site.Service, db)
@@ -125,17 +129,28 @@ func Main(name string, run func(context.Context, func(string) (string, bool), io
 	}
 }
 
-// ListFromQuery answers a supplier list URL: it reads q and page (and
-// per_page, where the caller lets clients choose a page size) and returns
-// that page, or the error that names the malformed parameter.
-func ListFromQuery(c *gin.Context, store *suppliers.Store, allowPerPage bool) (suppliers.List, error) {
+// ListQuery reads a supplier list URL's q and page (and per_page, where
+// the caller lets clients choose a page size), or returns the error that
+// names the malformed parameter.
+func ListQuery(c *gin.Context, allowPerPage bool) (suppliers.Query, error) {
 	perPage := ""
 	if allowPerPage {
 		perPage = c.Query("per_page")
 	}
-	q, err := suppliers.ParseQuery(c.Query("q"), c.Query("page"), perPage)
+	return suppliers.ParseQuery(c.Query("q"), c.Query("page"), perPage)
+}
+
+// ListFromQuery answers a supplier list URL (see ListQuery) with that page.
+func ListFromQuery(c *gin.Context, store *suppliers.Store, allowPerPage bool) (suppliers.List, error) {
+	q, err := ListQuery(c, allowPerPage)
 	if err != nil {
 		return suppliers.List{}, err
 	}
 	return store.List(c.Request.Context(), q)
+}
+
+// QueryKey names a list query in the page cache: its parsed values, so
+// spellings of one URL share an entry and unknown parameters add none.
+func QueryKey(q suppliers.Query) string {
+	return strconv.Itoa(q.Page) + "\x00" + strconv.Itoa(q.PerPage) + "\x00" + q.Search
 }

@@ -66,12 +66,17 @@ func (h handlers) home(c *gin.Context) error {
 	return h.app.HTML(c, http.StatusOK, "home", "Welcome", nil)
 }
 
+// list serves the catalogue's busiest page from the page cache: every
+// visitor sees the same list, so it is read and rendered once per query and
+// PAGE_CACHE_TTL, and an employee's change shows within that bound.
 func (h handlers) list(c *gin.Context) error {
-	list, err := web.ListFromQuery(c, h.store, false)
+	q, err := web.ListQuery(c, false)
 	if err != nil {
 		return err
 	}
-	return h.app.HTML(c, http.StatusOK, "suppliers", "Suppliers", list)
+	return h.app.CachedHTML(c, "suppliers", "Suppliers", web.QueryKey(q), func() (any, error) {
+		return h.store.List(c.Request.Context(), q)
+	})
 }
 
 func (h handlers) apiList(c *gin.Context) error {

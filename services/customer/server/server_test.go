@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,7 @@ type catalogue struct {
 	handler http.Handler
 	svc     *web.Service
 	admin   *suppliers.Store
+	clock   *fakeClock
 }
 
 func webConfig() web.Config {
@@ -43,11 +45,33 @@ func newCatalogue(t *testing.T) *catalogue {
 		t.Fatalf("migrate: %v", err)
 	}
 	reader := d.CreateUser(t, "cat_"+d.Name[len(d.Name)-8:], "catalogue-Pass-1", "SELECT ON %s.suppliers")
-	svc, err := server.New(quietLog(), webConfig(), reader.Open(t), nil)
+	// The page cache is on, as in production, on a clock the tests move.
+	clock := &fakeClock{now: time.Now()}
+	cfg := webConfig()
+	cfg.PageCacheTTL, cfg.Clock = web.DefaultPageCacheTTL, clock.Now
+	svc, err := server.New(quietLog(), cfg, reader.Open(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &catalogue{handler: svc.Handler(), svc: svc, admin: suppliers.NewStore(adminDB, 30*time.Second)}
+	return &catalogue{handler: svc.Handler(), svc: svc, admin: suppliers.NewStore(adminDB, 30*time.Second), clock: clock}
+}
+
+// fakeClock is the page cache's clock, moved by tests instead of sleeping.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func (c *catalogue) add(t *testing.T, name, city string) suppliers.Supplier {
@@ -219,6 +243,9 @@ func TestFreshnessWithETags(t *testing.T) {
 	if _, err := c.admin.Update(t.Context(), suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}, s.ID, s.Version, in); err != nil {
 		t.Fatal(err)
 	}
+	// The list page may be kept for the page cache's time to live, never
+	// longer.
+	c.clock.Advance(web.DefaultPageCacheTTL)
 	for target, etag := range tags {
 		r := get(t, c.handler, target, "If-None-Match", etag)
 		if r.status != http.StatusOK || !strings.Contains(r.body, "Blue Ridge Coffee Roasters") || r.header.Get("ETag") == etag {
@@ -562,4 +589,41 @@ func TestMetricsHandler(t *testing.T) {
 		`http_requests_total{method="GET",route="/api/suppliers/:id",status="404"} 1`,
 		`coffee_build_info{goversion=`, `service="customer"`, `go_sql_max_open_connections{db_name="customer"}`)
 	r.lacks(t, "secret-search", "/api/suppliers/42")
+}
+
+// The catalogue's list pages are kept for at most PAGE_CACHE_TTL: an
+// employee's change (here straight in the database, as the employee
+// service makes it) is on every page once that bound has passed, and each
+// search keeps its own page. A cached page is still a full answer: its own
+// request id, the security headers, revalidation.
+func TestCataloguePagesCacheWithinTheirBound(t *testing.T) {
+	t.Parallel()
+	c := newCatalogue(t)
+	s := c.add(t, "Blue Ridge Coffee", "Seattle")
+	c.add(t, "Kona Roasters", "Kailua-Kona")
+	first := get(t, c.handler, "/suppliers?q=blue")
+	first.contains(t, "Blue Ridge Coffee")
+	first.lacks(t, "Kona Roasters")
+	get(t, c.handler, "/suppliers?q=kona").contains(t, "Kona Roasters")
+
+	again := get(t, c.handler, "/suppliers?q=blue")
+	if again.body != first.body || again.header.Get("X-Request-Id") == first.header.Get("X-Request-Id") {
+		t.Errorf("a cached page should be the same page under a request id of its own")
+	}
+	if again.header.Get("Content-Security-Policy") == "" || again.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("a cached page lacks the security headers: %v", again.header)
+	}
+	if r := get(t, c.handler, "/suppliers?q=blue", "If-None-Match", first.header.Get("ETag")); r.status != http.StatusNotModified {
+		t.Errorf("revalidating a cached page = %d, want 304", r.status)
+	}
+
+	in := s.Input()
+	in.Name = "Blue Ridge Coffee Roasters"
+	if _, err := c.admin.Update(t.Context(), suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}, s.ID, s.Version, in); err != nil {
+		t.Fatal(err)
+	}
+	c.clock.Advance(web.DefaultPageCacheTTL)
+	for _, target := range []string{"/suppliers?q=blue", "/suppliers"} {
+		get(t, c.handler, target).contains(t, "Blue Ridge Coffee Roasters")
+	}
 }

@@ -38,6 +38,7 @@ type testService struct {
 	employee suppliers.Employee // the employee handler is signed in as
 	// delays are the sign-in slow-downs the service asked for.
 	delays *delayLog
+	opts   Options // what the service was built with
 }
 
 // testEmail and testPassword are the account every test service has.
@@ -95,13 +96,14 @@ func newTestServiceWith(t *testing.T, log *slog.Logger, configure func(*Options)
 	if configure != nil {
 		configure(&opts)
 	}
-	svc, err := NewWithOptions(log, web.Config{}, db, opts)
+	// The page cache is on, as in production, on the same clock.
+	svc, err := NewWithOptions(log, web.Config{PageCacheTTL: web.DefaultPageCacheTTL, Clock: clock.Now}, db, opts)
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}
 	b := newBrowser(svc.Handler())
 	b.signIn(t, testEmail, testPassword)
-	return testService{handler: b, raw: svc.Handler(), db: db, store: store, clock: clock, employee: account, delays: delays}
+	return testService{handler: b, raw: svc.Handler(), db: db, store: store, clock: clock, employee: account, delays: delays, opts: opts}
 }
 
 // newEmptyDatabase is a fresh, migrated database without accounts,
@@ -384,6 +386,9 @@ func createSupplier(t *testing.T, svc testService, in suppliers.Input) suppliers
 	if err != nil {
 		t.Fatalf("create supplier %q: %v", in.Name, err)
 	}
+	// Made behind the service's back, as by another replica: the lists
+	// show it once their cached pages have expired.
+	svc.clock.Advance(web.DefaultPageCacheTTL)
 	return s
 }
 

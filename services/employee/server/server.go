@@ -152,18 +152,36 @@ type listPage struct {
 	Notice string
 }
 
+// list serves the list from the page cache, which this replica empties
+// whenever it changes a supplier, so an employee's own change shows at once.
+// The page right after a change (it carries a notice) is always read
+// afresh: the change may have been made by another replica, whose cache
+// this one cannot empty. Other replicas' changes show within PAGE_CACHE_TTL.
 func (h handlers) list(c *gin.Context) error {
-	list, err := web.ListFromQuery(c, h.store, false)
+	q, err := web.ListQuery(c, false)
 	if err != nil {
 		return err
 	}
-	return h.app.HTML(c, http.StatusOK, "suppliers", "Suppliers", listPage{List: list, Notice: notices[c.Query("notice")]})
+	if notice, ok := notices[c.Query("notice")]; ok {
+		list, err := h.store.List(c.Request.Context(), q)
+		if err != nil {
+			return err
+		}
+		return h.app.HTML(c, http.StatusOK, "suppliers", "Suppliers", listPage{List: list, Notice: notice})
+	}
+	return h.app.CachedHTML(c, "suppliers", "Suppliers", web.QueryKey(q), func() (any, error) {
+		list, err := h.store.List(c.Request.Context(), q)
+		return listPage{List: list}, err
+	})
 }
 
 // redirectToList ends a successful change with 303 See Other, so reloading
 // the list does not submit the form again, and names the change for the
 // list's notice.
-func redirectToList(c *gin.Context, notice string) {
+func (h handlers) redirectToList(c *gin.Context, notice string) {
+	// Drop the cached list pages, so this replica's next list shows the
+	// change even without the notice.
+	h.app.InvalidateCache()
 	c.Redirect(http.StatusSeeOther, listPath+"?"+url.Values{"notice": {notice}}.Encode())
 }
 
@@ -185,7 +203,7 @@ func (h handlers) create(c *gin.Context) error {
 	case err != nil:
 		return err
 	}
-	redirectToList(c, "created")
+	h.redirectToList(c, "created")
 	return nil
 }
 
@@ -243,7 +261,7 @@ func (h handlers) update(c *gin.Context) error {
 	case err != nil:
 		return err
 	}
-	redirectToList(c, "updated")
+	h.redirectToList(c, "updated")
 	return nil
 }
 
@@ -270,7 +288,7 @@ func (h handlers) remove(c *gin.Context) error {
 	case err != nil:
 		return err
 	}
-	redirectToList(c, "deleted")
+	h.redirectToList(c, "deleted")
 	return nil
 }
 

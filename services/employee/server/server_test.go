@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
 )
 
 func TestAdminRootRedirectsToList(t *testing.T) {
@@ -98,6 +99,7 @@ func TestListPagesThroughManySuppliers(t *testing.T) {
 	if err := suppliers.Seed(context.Background(), svc.db, 45, 7); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
+	svc.clock.Advance(web.DefaultPageCacheTTL) // past the cached pages
 
 	first := get(t, svc.handler, "/admin/suppliers")
 	wantStatus(t, first, http.StatusOK)
@@ -441,4 +443,46 @@ func TestFormPostsFromOtherSitesAreRefused(t *testing.T) {
 	req := newFormRequest(addPath, formOf(validInput()))
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	wantRedirect(t, serve(svc.handler, req), "/admin/suppliers?notice=created")
+}
+
+// The list pages are cached (PAGE_CACHE_TTL), but never hide an employee's
+// own change: saving, adding or deleting empties this replica's cache, and
+// the page the change redirects to is read afresh whichever replica serves
+// it. Another replica's change shows once the cached page has expired.
+func TestListShowsChangesDespiteItsCache(t *testing.T) {
+	t.Parallel()
+	svc := newTestService(t)
+	s := createSupplier(t, svc, validInput())
+	wantBody(t, get(t, svc.handler, listPath), "Blue Ridge Roasters") // now cached
+
+	in := validInput()
+	in.Name = "Blue Ridge Roasters & Co."
+	wantRedirect(t, postForm(t, svc.handler, updatePathOf(s.ID), editForm(in, s.Version)), listPath+"?notice=updated")
+	for _, path := range []string{listPath + "?notice=updated", listPath} {
+		rec := get(t, svc.handler, path)
+		wantBody(t, rec, escaped("Blue Ridge Roasters & Co."))
+	}
+
+	// A second replica over the same database, with its own cache: the
+	// page after the change (with its notice) is fresh there too.
+	other := newBrowser(mustReplica(t, svc))
+	other.signIn(t, testEmail, testPassword)
+	wantBody(t, get(t, other, listPath), escaped("Blue Ridge Roasters & Co.")) // cached there
+	in.Name = "Blue Ridge Roasters Ltd."
+	wantRedirect(t, postForm(t, svc.handler, updatePathOf(s.ID), editForm(in, s.Version+1)), listPath+"?notice=updated")
+	wantBody(t, get(t, other, listPath+"?notice=updated"), "Blue Ridge Roasters Ltd.", "Changes saved.")
+	svc.clock.Advance(web.DefaultPageCacheTTL)
+	wantBody(t, get(t, other, listPath), "Blue Ridge Roasters Ltd.")
+}
+
+// mustReplica is another employee service over svc's database, session
+// keys and clock, with its own page cache.
+func mustReplica(t *testing.T, svc testService) http.Handler {
+	t.Helper()
+	replica, err := NewWithOptions(quietLog(), web.Config{PageCacheTTL: web.DefaultPageCacheTTL, Clock: svc.clock.Now},
+		svc.db, svc.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return replica.Handler()
 }
