@@ -36,22 +36,14 @@ type Run struct {
 	P99MS     float64 `json:"p99_ms"`
 	P999MS    float64 `json:"p99_9_ms"`
 	Errors    int64   `json:"errors"`
-	// Ratio is RPS over the ceiling's at the same connection count.
+	// The ceiling's run at the same connection count, just before.
+	CeilingRPS    float64 `json:"ceiling_requests_per_second"`
+	CeilingP99MS  float64 `json:"ceiling_p99_ms"`
+	CeilingErrors int64   `json:"ceiling_errors"`
+	// Ratio is RPS over CeilingRPS.
 	Ratio float64 `json:"ratio_to_ceiling"`
 	// CPUPer1000 is the service's CPU seconds per 1,000 requests.
 	CPUPer1000 float64 `json:"cpu_seconds_per_1000_requests"`
-}
-
-// Ceiling is one run of the bare server.
-type Ceiling struct {
-	When     string  `json:"when"` // before or after the services' runs
-	Conns    int     `json:"connections"`
-	Requests int64   `json:"requests"`
-	RPS      float64 `json:"requests_per_second"`
-	P50MS    float64 `json:"p50_ms"`
-	P99MS    float64 `json:"p99_ms"`
-	P999MS   float64 `json:"p99_9_ms"`
-	Errors   int64   `json:"errors"`
 }
 
 // Start is one service start at one data size.
@@ -94,7 +86,6 @@ type report struct {
 	LoadBefore  string         `json:"load_average_before"`
 	LoadAfter   string         `json:"load_average_after"`
 	PageBytes   int            `json:"catalogue_page_bytes"`
-	Ceilings    []Ceiling      `json:"ceiling"`
 	Runs        []Run          `json:"runs"`
 	Starts      []Start        `json:"starts"`
 	FreshnessMS map[int]string `json:"freshness_ms_by_suppliers"`
@@ -120,19 +111,19 @@ func perSecond(r wrkResult) float64 {
 	return float64(r.Requests) / (r.DurationUS / 1e6)
 }
 
-func (rep *report) addCeiling(when string, conns int, r wrkResult) {
-	rep.Ceilings = append(rep.Ceilings, Ceiling{When: when, Conns: conns, Requests: r.Requests, RPS: perSecond(r),
-		P50MS: r.P50US / 1000, P99MS: r.P99US / 1000, P999MS: r.P999US / 1000, Errors: r.errors()})
-}
-
-func (rep *report) addRun(t target, size, conns int, r wrkResult, cpuSeconds float64) {
+func (rep *report) addRun(t target, size, conns int, r, ceiling wrkResult, cpuSeconds float64) Run {
 	run := Run{Target: t.name, Service: t.service, Path: t.path, Suppliers: size, Conns: conns,
 		Requests: r.Requests, RPS: perSecond(r), P50MS: r.P50US / 1000, P99MS: r.P99US / 1000,
-		P999MS: r.P999US / 1000, Errors: r.errors()}
+		P999MS: r.P999US / 1000, Errors: r.errors(),
+		CeilingRPS: perSecond(ceiling), CeilingP99MS: ceiling.P99US / 1000, CeilingErrors: ceiling.errors()}
 	if r.Requests > 0 {
 		run.CPUPer1000 = cpuSeconds / float64(r.Requests) * 1000
 	}
+	if run.CeilingRPS > 0 {
+		run.Ratio = run.RPS / run.CeilingRPS
+	}
 	rep.Runs = append(rep.Runs, run)
+	return run
 }
 
 func (rep *report) addStart(service string, size int, ready time.Duration, startPeak int64) {
@@ -155,28 +146,8 @@ func (rep *report) addFreshness(size int, d time.Duration) {
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }
 
-// ceilingRPS is the mean of the ceiling's runs at conns, before and after.
-func (rep *report) ceilingRPS(conns int) float64 {
-	sum, n := 0.0, 0
-	for _, c := range rep.Ceilings {
-		if c.Conns == conns {
-			sum += c.RPS
-			n++
-		}
-	}
-	if n == 0 {
-		return 0
-	}
-	return sum / float64(n)
-}
-
-// finish works out the ratios and judges the targets.
+// finish judges the targets.
 func (rep *report) finish() {
-	for i := range rep.Runs {
-		if c := rep.ceilingRPS(rep.Runs[i].Conns); c > 0 {
-			rep.Runs[i].Ratio = rep.Runs[i].RPS / c
-		}
-	}
 	find := func(name string, size int) (Run, bool) {
 		for _, r := range rep.Runs {
 			if r.Target == name && r.Suppliers == size && r.Conns == targetConns {
@@ -227,10 +198,7 @@ func (rep *report) finish() {
 		Met: len(rep.freshness) > 0 && slowest <= time.Duration(freshTargetMS)*time.Millisecond})
 	var errs int64
 	for _, r := range rep.Runs {
-		errs += r.Errors
-	}
-	for _, c := range rep.Ceilings {
-		errs += c.Errors
+		errs += r.Errors + r.CeilingErrors
 	}
 	rep.Targets = append(rep.Targets, Target{Name: "errors, every run", Want: "0", Got: fmt.Sprint(errs), Met: errs == 0})
 }
@@ -287,8 +255,8 @@ func (rep *report) markdown() string {
 	p("The customer and employee services run as built binaries over %s, each started afresh per data size, "+
 		"and wrk loads them over 127.0.0.1 with keep-alive connections, %.0f s per run after a short warm-up. "+
 		"The **ceiling** is a bare `net/http` server, measured in the same run, answering the catalogue page's "+
-		"own %s bytes and headers: every rate is also given as a ratio to the ceiling's at the same connection count "+
-		"(the mean of its runs before and after the services'), because absolute numbers on a shared machine drift.\n\n",
+		"own %s bytes and headers, run just before each service run at the same connection count: every rate is also "+
+		"given as a ratio to that ceiling, because absolute numbers on a shared machine drift.\n\n",
 		rep.Machine.Database, rep.DurationS, thousands(rep.PageBytes))
 	m := rep.Machine
 	p("| machine | |\n|---|---|\n| cores | %d |\n| memory | %s MB |\n| CPU | %s |\n| kernel | %s |\n| Go | %s |\n| load generator | %s |\n| database | %s |\n| load average before, after | %s; %s |\n\n",
@@ -305,16 +273,13 @@ func (rep *report) markdown() string {
 		p("| %s | %s | %s | %s |\n", t.Name, t.Want, t.Got, mark)
 	}
 
-	p("\n## Ceiling\n\n| when | connections | req/s | p50 ms | p99 ms | p99.9 ms | errors |\n|---|---:|---:|---:|---:|---:|---:|\n")
-	for _, c := range rep.Ceilings {
-		p("| %s | %d | %.0f | %.2f | %.2f | %.2f | %d |\n", c.When, c.Conns, c.RPS, c.P50MS, c.P99MS, c.P999MS, c.Errors)
-	}
-
-	p("\n## Services\n\n| page | suppliers | connections | req/s | ratio to ceiling | p50 ms | p99 ms | p99.9 ms | errors | CPU s per 1,000 requests |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	runs := slices.Clone(rep.Runs)
-	for _, r := range runs {
-		p("| %s `%s` | %s | %d | %.0f | %.0f %% | %.2f | %.2f | %.2f | %d | %.3f |\n", r.Target, r.Path,
-			thousands(r.Suppliers), r.Conns, r.RPS, r.Ratio*100, r.P50MS, r.P99MS, r.P999MS, r.Errors, r.CPUPer1000)
+	p("\n## Runs\n\nEach service run follows a ceiling run at the same connection count; errors count both.\n\n" +
+		"| page | suppliers | connections | req/s | ceiling req/s | ratio to ceiling | p50 ms | p99 ms | p99.9 ms | ceiling p99 ms | errors | CPU s per 1,000 requests |\n" +
+		"|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range rep.Runs {
+		p("| %s `%s` | %s | %d | %.0f | %.0f | %.0f %% | %.2f | %.2f | %.2f | %.2f | %d | %.3f |\n", r.Target, r.Path,
+			thousands(r.Suppliers), r.Conns, r.RPS, r.CeilingRPS, r.Ratio*100, r.P50MS, r.P99MS, r.P999MS, r.CeilingP99MS,
+			r.Errors+r.CeilingErrors, r.CPUPer1000)
 	}
 
 	p("\n## Start-up, memory and freshness\n\n| service | suppliers | start to /readyz 200 ms | peak RSS start and sign-in MB | peak RSS under load MB |\n|---|---:|---:|---:|---:|\n")

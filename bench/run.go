@@ -121,14 +121,6 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool))
 			return err
 		}
 	}
-	if h.ceiling == nil {
-		return errors.New("no ceiling was measured")
-	}
-	// The ceiling again at the end: the two bracket the run, and their
-	// difference says how much the machine drifted meanwhile.
-	if err := h.measureCeiling(ctx, "after"); err != nil {
-		return err
-	}
 	h.stopCeiling()
 	rep.LoadAfter = loadAverage()
 	rep.finish()
@@ -199,7 +191,7 @@ func (h *harness) measureSize(ctx context.Context, size int) error {
 		if err := h.startCeiling(ctx, b, customer.base+"/suppliers"); err != nil {
 			return err
 		}
-		if err := h.measureCeiling(ctx, "before"); err != nil {
+		if _, err := h.load.run(ctx, h.ceilingURL, targetConns, warmUp); err != nil {
 			return err
 		}
 	}
@@ -214,6 +206,13 @@ func (h *harness) measureSize(ctx context.Context, size int) error {
 			return err
 		}
 		for _, conns := range h.opts.conns {
+			// The ceiling right before each run, so the ratio compares two
+			// runs seconds apart: a shared machine's load drifts by more
+			// than that over a whole run.
+			ceiling, err := h.load.run(ctx, h.ceilingURL, conns, h.opts.duration)
+			if err != nil {
+				return err
+			}
 			cpu0, err := s.cpuSeconds()
 			if err != nil {
 				return err
@@ -239,9 +238,9 @@ func (h *harness) measureSize(ctx context.Context, size int) error {
 			if err != nil {
 				return err
 			}
-			h.rep.addRun(t, size, conns, r, cpu1-cpu0)
-			fmt.Fprintf(h.logw, "%-17s %6d suppliers %4d conns: %8.0f req/s  p99 %6.2f ms  errors %d\n",
-				t.name, size, conns, float64(r.Requests)/(r.DurationUS/1e6), r.P99US/1000, r.errors())
+			run := h.rep.addRun(t, size, conns, r, ceiling, cpu1-cpu0)
+			fmt.Fprintf(h.logw, "%-17s %6d suppliers %4d conns: %8.0f req/s (%3.0f %% of ceiling)  p99 %6.2f ms  errors %d\n",
+				t.name, size, conns, run.RPS, run.Ratio*100, run.P99MS, run.Errors)
 		}
 	}
 	for _, s := range services {
@@ -267,9 +266,7 @@ func (h *harness) startCeiling(ctx context.Context, b *browser, pageURL string) 
 		return err
 	}
 	header := resp.Header.Clone()
-	// net/http writes these itself.
-	header.Del("Date")
-	header.Del("Content-Length")
+	header.Del("Date") // net/http writes the current one itself
 	raw, err := json.Marshal(ceilingPage{Header: header, Body: body})
 	if err != nil {
 		return fmt.Errorf("encode page: %w", err)
@@ -312,20 +309,4 @@ func (h *harness) stopCeiling() {
 		_ = h.ceiling.Process.Kill()
 		_ = h.ceiling.Wait()
 	}
-}
-
-func (h *harness) measureCeiling(ctx context.Context, when string) error {
-	if _, err := h.load.run(ctx, h.ceilingURL, 32, warmUp); err != nil {
-		return err
-	}
-	for _, conns := range h.opts.conns {
-		r, err := h.load.run(ctx, h.ceilingURL, conns, h.opts.duration)
-		if err != nil {
-			return err
-		}
-		h.rep.addCeiling(when, conns, r)
-		fmt.Fprintf(h.logw, "ceiling (%s)  %4d conns: %8.0f req/s  p99 %6.2f ms\n", when, conns,
-			float64(r.Requests)/(r.DurationUS/1e6), r.P99US/1000)
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -36,6 +37,7 @@ type App struct {
 	site  Site
 	pages templates
 	cache *pageCache // nil when pages are not cached
+	nav   map[string]template.HTML
 }
 
 // NewApp parses the shared layout and the service's pages once, at start.
@@ -47,7 +49,11 @@ func NewApp(log *slog.Logger, site Site, pages fs.FS) (*App, error) {
 	if site.CacheControl == "" {
 		site.CacheControl = "no-cache"
 	}
-	return &App{log: log, site: site, pages: t}, nil
+	nav, err := renderNav(t["error"], site)
+	if err != nil {
+		return nil, err
+	}
+	return &App{log: log, site: site, pages: t, nav: nav}, nil
 }
 
 // Engine builds the gin engine with the middleware chain every request

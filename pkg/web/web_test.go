@@ -149,7 +149,7 @@ func TestPagesAndETags(t *testing.T) {
 		t.Errorf("Cache-Control = %q, want no-cache so browsers revalidate", r.header.Get("Cache-Control"))
 	}
 	etag := r.header.Get("ETag")
-	if !regexp.MustCompile(`^"[0-9a-z]+"$`).MatchString(etag) {
+	if !regexp.MustCompile(`^"[0-9a-z-]+"$`).MatchString(etag) {
 		t.Fatalf("ETag = %q, want a quoted strong tag", etag)
 	}
 	for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag} {

@@ -65,7 +65,7 @@ var employeeGrants = []string{
 	"SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle",
 }
 
-func newTestService(t *testing.T) testService {
+func newTestService(t testing.TB) testService {
 	t.Helper()
 	return newTestServiceWith(t, nil, nil)
 }
@@ -73,7 +73,7 @@ func newTestService(t *testing.T) testService {
 // newTestServiceWith builds the service with options changed by configure
 // (nil: the defaults), logging to log (nil: warnings and errors to the
 // test's output), and signs testEmail in.
-func newTestServiceWith(t *testing.T, log *slog.Logger, configure func(*Options)) testService {
+func newTestServiceWith(t testing.TB, log *slog.Logger, configure func(*Options)) testService {
 	t.Helper()
 	db := newEmptyDatabase(t)
 	store := suppliers.NewStore(db, 0)
@@ -109,7 +109,7 @@ func newTestServiceWith(t *testing.T, log *slog.Logger, configure func(*Options)
 // newEmptyDatabase is a fresh, migrated database without accounts,
 // reached as production's employee service reaches it: with rights on rows
 // only, never on the schema. Account names are server-wide, hence random.
-func newEmptyDatabase(t *testing.T) *sql.DB {
+func newEmptyDatabase(t testing.TB) *sql.DB {
 	t.Helper()
 	database := suppliertest.NewDatabase(t)
 	if _, err := suppliers.Migrate(context.Background(), database.Open(t)); err != nil {
@@ -242,7 +242,7 @@ func (b *browser) sessionCookie() string {
 
 // signIn fills in and submits the sign-in form, then opens the list so the
 // browser holds the signed-in session's CSRF token.
-func (b *browser) signIn(t *testing.T, email, password string) {
+func (b *browser) signIn(t testing.TB, email, password string) {
 	t.Helper()
 	wantStatus(t, get(t, b, loginPath), http.StatusOK)
 	rec := postForm(t, b, loginPath, url.Values{"email": {email}, "password": {password}})
@@ -282,14 +282,14 @@ func (w *teeWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
-func get(t *testing.T, h http.Handler, path string) *httptest.ResponseRecorder {
+func get(t testing.TB, h http.Handler, path string) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 	return rec
 }
 
-func postForm(t *testing.T, h http.Handler, path string, values url.Values) *httptest.ResponseRecorder {
+func postForm(t testing.TB, h http.Handler, path string, values url.Values) *httptest.ResponseRecorder {
 	t.Helper()
 	return serve(h, newFormRequest(path, values))
 }
@@ -307,14 +307,14 @@ func serve(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	return rec
 }
 
-func wantStatus(t *testing.T, rec *httptest.ResponseRecorder, want int) {
+func wantStatus(t testing.TB, rec *httptest.ResponseRecorder, want int) {
 	t.Helper()
 	if rec.Code != want {
 		t.Fatalf("status %d, want %d; body:\n%s", rec.Code, want, rec.Body.String())
 	}
 }
 
-func wantRedirect(t *testing.T, rec *httptest.ResponseRecorder, location string) {
+func wantRedirect(t testing.TB, rec *httptest.ResponseRecorder, location string) {
 	t.Helper()
 	wantStatus(t, rec, http.StatusSeeOther)
 	if got := rec.Header().Get("Location"); got != location {
@@ -322,7 +322,7 @@ func wantRedirect(t *testing.T, rec *httptest.ResponseRecorder, location string)
 	}
 }
 
-func wantBody(t *testing.T, rec *httptest.ResponseRecorder, fragments ...string) {
+func wantBody(t testing.TB, rec *httptest.ResponseRecorder, fragments ...string) {
 	t.Helper()
 	body := rec.Body.String()
 	for _, f := range fragments {
@@ -332,7 +332,7 @@ func wantBody(t *testing.T, rec *httptest.ResponseRecorder, fragments ...string)
 	}
 }
 
-func wantNoBody(t *testing.T, rec *httptest.ResponseRecorder, fragments ...string) {
+func wantNoBody(t testing.TB, rec *httptest.ResponseRecorder, fragments ...string) {
 	t.Helper()
 	body := rec.Body.String()
 	for _, f := range fragments {
