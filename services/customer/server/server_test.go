@@ -37,7 +37,7 @@ func webConfig() web.Config {
 
 func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-func newCatalogue(t *testing.T) *catalogue {
+func newCatalogue(t testing.TB) *catalogue {
 	t.Helper()
 	d := suppliertest.NewDatabase(t)
 	adminDB := d.Open(t)
@@ -74,7 +74,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func (c *catalogue) add(t *testing.T, name, city string) suppliers.Supplier {
+func (c *catalogue) add(t testing.TB, name, city string) suppliers.Supplier {
 	t.Helper()
 	s, err := c.admin.Create(t.Context(), suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}, suppliers.Input{Name: name, Address: "1 Main Street", City: city, State: "WA",
 		Email: "orders@example.com", Phone: "+1 206 555 0100"})
