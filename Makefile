@@ -2,11 +2,11 @@
 # installed; `make ci` runs the full suite exactly as CI does.
 
 # Every Go module of the workspace (go.work).
-MODULES := pkg services/customer services/employee local e2e containers infra
+MODULES := pkg services/customer services/employee local e2e containers infra bench
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images push standins up down deploy teardown lint-cfn
+.PHONY: diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images push standins up down deploy teardown lint-cfn bench bench-go benchstat
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -147,3 +147,24 @@ teardown:
 ## lint-cfn: cfn-lint on every CloudFormation template
 lint-cfn:
 	cfn-lint infra/templates/*.yaml
+
+## bench: the benchmark harness: both services over MySQL under wrk, beside a bare net/http ceiling; writes docs/benchmarks.md and .json
+# The database: APP_DB_* when APP_DB_HOST is set (an account that may create
+# databases and users), else a throw-away container of BENCH_MYSQL_IMAGE
+# (default mysql:8.4). BENCH_FLAGS: -short, -duration 5s, -out FILE, -profile DIR.
+bench:
+	@command -v wrk >/dev/null 2>&1 || { echo "make bench needs the load generator wrk: apt-get install wrk" >&2; exit 1; }
+	go run ./bench $(BENCH_FLAGS)
+
+## bench-go: the Go benchmarks of the hot functions (list pages, validation, queries), COUNT (6) runs each, into BENCH_OUT
+# Compare two such files with benchstat: make benchstat OLD=before.txt NEW=after.txt
+COUNT ?= 6
+BENCH_OUT ?= bench-go.txt
+BENCHSTAT := golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+bench-go:
+	go test -run '^$$' -bench . -benchmem -count $(COUNT) ./pkg/suppliers ./services/customer/server ./services/employee/server | tee $(BENCH_OUT)
+
+## benchstat: compare two bench-go outputs, OLD=before.txt NEW=after.txt
+benchstat:
+	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "usage: make benchstat OLD=before.txt NEW=after.txt" >&2; exit 2; }
+	go run $(BENCHSTAT) $(OLD) $(NEW)
