@@ -178,19 +178,18 @@ func (a *App) CachedHTML(c *gin.Context, page, title, key string, load func() (a
 		// places it: it is safe HTML as it stands.
 		return template.HTML(buf.String()), nil
 	}
-	_, signedIn := c.Get(accountKey)
-	if a.cache == nil || signedIn || c.GetString(csrfTokenKey) != "" {
-		fill := func() (cachedPage, error) {
+	if a.cache == nil {
+		html, err := content()
+		if err != nil {
+			return err
+		}
+		return a.render(c, http.StatusOK, page, View{Title: title, Content: html})
+	}
+	if _, signedIn := c.Get(accountKey); signedIn || c.GetString(csrfTokenKey) != "" {
+		p, err := a.cache.get("content\x00"+page+"\x00"+path+"\x00"+key, func() (cachedPage, error) {
 			html, err := content()
 			return cachedPage{content: html}, err
-		}
-		var p cachedPage
-		var err error
-		if a.cache == nil {
-			p, err = fill()
-		} else {
-			p, err = a.cache.get("content\x00"+page+"\x00"+path+"\x00"+key, fill)
-		}
+		})
 		if err != nil {
 			return err
 		}
@@ -271,8 +270,9 @@ func JSON(c *gin.Context, status int, v any) error {
 }
 
 // write sends body, answering 304 Not Modified when a successful GET's
-// content matches the client's If-None-Match: pages are rendered anyway
-// (they are fresh by construction) but unchanged bytes never cross the wire.
+// content matches the client's If-None-Match: the body is made anyway
+// (rendered, or from the page cache within its bound), but unchanged bytes
+// never cross the wire.
 func write(c *gin.Context, status int, contentType, cacheControl string, body []byte) {
 	etag := ""
 	if status == http.StatusOK && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) {

@@ -90,12 +90,18 @@ func (c ServiceConfig) LogValue() slog.Value {
 // open the pool, build the service, serve until ctx ends, drain, close. It
 // takes its environment and output as arguments so tests can run a whole
 // service without touching the process's own.
-func Run(ctx context.Context, name string, build Builder, lookup func(string) (string, bool), stdout io.Writer) error {
+func Run(ctx context.Context, name string, build Builder, lookup func(string) (string, bool), stdout io.Writer) (err error) {
 	cfg, err := ServiceConfigFromEnv(lookup)
 	if err != nil {
 		return err
 	}
-	log := NewLogger(stdout, name, cfg.Web.LogLevel)
+	out := newLogWriter(stdout)
+	defer func() {
+		if cerr := out.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("write log: %w", cerr)
+		}
+	}()
+	log := NewLogger(out, name, cfg.Web.LogLevel)
 	log.Info("starting", "config", cfg)
 	db, err := suppliers.Open(cfg.DB)
 	if err != nil {
