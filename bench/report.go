@@ -286,8 +286,8 @@ func (rep *report) markdown() string {
 	for _, s := range rep.Starts {
 		p("| %s | %s | %.1f | %.1f | %.1f |\n", s.Service, thousands(s.Suppliers), s.ReadyMS, s.StartPeakMB, s.LoadPeakMB)
 	}
-	p("\nFreshness: after the load at each size, the harness renames the first supplier through the employee's " +
-		"edit form and reads the catalogue's first page until the new name shows:")
+	p("\nFreshness: after the load at each size, the harness reads the catalogue's first page (so it is cached), " +
+		"renames its first supplier through the employee's edit form, and reads the page every 5 ms until the new name shows:")
 	sizes := make([]int, 0, len(rep.freshness))
 	for s := range rep.freshness {
 		sizes = append(sizes, s)
