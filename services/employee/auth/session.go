@@ -45,6 +45,11 @@ type Session struct {
 	CSRFToken  string
 	IssuedAt   time.Time // when the visitor signed in, or first came
 	LastSeen   time.Time // the last request that refreshed the cookie
+	// ChangedAt is when this employee last changed a supplier (zero:
+	// never). It travels with the cookie, so whichever replica serves the
+	// next page knows to read the suppliers afresh instead of from its
+	// page cache.
+	ChangedAt time.Time
 }
 
 // SignedIn says whether the session belongs to an employee.
@@ -58,6 +63,7 @@ type wire struct {
 	CSRF     string `json:"c"`
 	Issued   int64  `json:"t"`
 	LastSeen int64  `json:"s"`
+	Changed  int64  `json:"d,omitempty"` // Unix milliseconds: the page cache's bound is under a second
 }
 
 // ParseKeys reads SESSION_KEY: one or more comma-separated secrets of at
@@ -129,8 +135,11 @@ var ErrInvalidCookie = errors.New("invalid session cookie")
 
 // Seal encrypts s with the first key.
 func (c *Codec) Seal(s Session) (string, error) {
-	plain, err := json.Marshal(wire{ID: s.EmployeeID, Email: s.Email, CSRF: s.CSRFToken,
-		Issued: s.IssuedAt.Unix(), LastSeen: s.LastSeen.Unix()})
+	w := wire{ID: s.EmployeeID, Email: s.Email, CSRF: s.CSRFToken, Issued: s.IssuedAt.Unix(), LastSeen: s.LastSeen.Unix()}
+	if !s.ChangedAt.IsZero() {
+		w.Changed = s.ChangedAt.UnixMilli()
+	}
+	plain, err := json.Marshal(w)
 	if err != nil {
 		return "", fmt.Errorf("encode session: %w", err)
 	}
@@ -163,8 +172,12 @@ func (c *Codec) Open(value string) (Session, error) {
 		if err := json.Unmarshal(plain, &w); err != nil || w.CSRF == "" || w.ID < 0 {
 			return Session{}, ErrInvalidCookie
 		}
-		return Session{EmployeeID: w.ID, Email: w.Email, CSRFToken: w.CSRF,
-			IssuedAt: time.Unix(w.Issued, 0).UTC(), LastSeen: time.Unix(w.LastSeen, 0).UTC()}, nil
+		s := Session{EmployeeID: w.ID, Email: w.Email, CSRFToken: w.CSRF,
+			IssuedAt: time.Unix(w.Issued, 0).UTC(), LastSeen: time.Unix(w.LastSeen, 0).UTC()}
+		if w.Changed != 0 {
+			s.ChangedAt = time.UnixMilli(w.Changed).UTC()
+		}
+		return s, nil
 	}
 	return Session{}, ErrInvalidCookie
 }

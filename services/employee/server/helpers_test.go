@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -179,6 +180,14 @@ type browser struct {
 
 func newBrowser(next http.Handler) *browser {
 	return &browser{next: next, autoCSRF: true, cookies: map[string]*http.Cookie{}}
+}
+
+// via is a copy of the browser, with its cookies and token as they are now,
+// whose requests reach next: the same person sent to another replica.
+func (b *browser) via(next http.Handler) *browser {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return &browser{next: next, autoCSRF: b.autoCSRF, cookies: maps.Clone(b.cookies), token: b.token}
 }
 
 var csrfInput = regexp.MustCompile(`<input type="hidden" name="csrf_token" value="([^"]*)">`)

@@ -60,6 +60,10 @@ type handlers struct {
 	log        *slog.Logger
 	sleep      func(ctx context.Context, d time.Duration) error
 	firstAdmin *firstAdmin
+	// freshAfterChange is how long after their own change an employee's
+	// lists skip the page cache: its time to live, plus a second for the
+	// clocks of different replicas' hosts to disagree.
+	freshAfterChange time.Duration
 }
 
 // New builds the service over an open database pool, with its own settings
@@ -100,7 +104,7 @@ func NewWithOptions(log *slog.Logger, cfg web.Config, db *sql.DB, opts Options) 
 	}
 	app, engine := svc.App, svc.Engine
 	h := handlers{app: app, store: svc.Store, sessions: sessions, log: log, sleep: sleep,
-		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword)}
+		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword), freshAfterChange: cfg.PageCacheTTL + time.Second}
 	if err := h.firstAdmin.ensureAtStart(log, svc.Store); err != nil {
 		return nil, err
 	}
@@ -152,26 +156,27 @@ type listPage struct {
 	Notice string
 }
 
-// list serves the list from the page cache, which this replica empties
-// whenever it changes a supplier, so an employee's own change shows at once.
-// The page right after a change (it carries a notice) is always read
-// afresh: the change may have been made by another replica, whose cache
-// this one cannot empty. Other replicas' changes show within PAGE_CACHE_TTL.
+// list serves the list from the page cache, except to an employee who has
+// just changed a supplier: for a while after their change (as their
+// session cookie says, so on every replica) they read afresh, and always
+// see their own change. Other employees' changes show within
+// PAGE_CACHE_TTL, and at once on the replica that made them.
 func (h handlers) list(c *gin.Context) error {
 	q, err := web.ListQuery(c, false)
 	if err != nil {
 		return err
 	}
-	if notice, ok := notices[c.Query("notice")]; ok {
+	notice := notices[c.Query("notice")]
+	if changed := session(c).ChangedAt; !changed.IsZero() && h.sessions.Now().Sub(changed) < h.freshAfterChange {
 		list, err := h.store.List(c.Request.Context(), q)
 		if err != nil {
 			return err
 		}
 		return h.app.HTML(c, http.StatusOK, "suppliers", "Suppliers", listPage{List: list, Notice: notice})
 	}
-	return h.app.CachedHTML(c, "suppliers", "Suppliers", web.QueryKey(q), func() (any, error) {
+	return h.app.CachedHTML(c, "suppliers", "Suppliers", web.QueryKey(q)+"\x00"+notice, func() (any, error) {
 		list, err := h.store.List(c.Request.Context(), q)
-		return listPage{List: list}, err
+		return listPage{List: list, Notice: notice}, err
 	})
 }
 
@@ -179,9 +184,14 @@ func (h handlers) list(c *gin.Context) error {
 // the list does not submit the form again, and names the change for the
 // list's notice.
 func (h handlers) redirectToList(c *gin.Context, notice string) {
-	// Drop the cached list pages, so this replica's next list shows the
-	// change even without the notice.
+	// Drop this replica's cached lists, and note the change in the
+	// employee's session so every replica shows it to them at once.
 	h.app.InvalidateCache()
+	s := session(c)
+	s.ChangedAt = h.sessions.Now()
+	if !h.writeSession(c, s) {
+		return
+	}
 	c.Redirect(http.StatusSeeOther, listPath+"?"+url.Values{"notice": {notice}}.Encode())
 }
 
