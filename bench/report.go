@@ -93,12 +93,12 @@ type report struct {
 	freshness   map[int]time.Duration
 }
 
-func newReport(o options, dbVersion string) *report {
+func newReport(o options, dbVersion, loadBefore string) *report {
 	return &report{
 		Date: time.Now().UTC().Format(time.RFC3339), Short: o.short, DurationS: o.duration.Seconds(),
 		Machine: Machine{Cores: runtime.NumCPU(), MemoryMB: memTotalMB(), CPU: cpuModel(),
 			Kernel: readTrim("/proc/sys/kernel/osrelease"), Go: runtime.Version(), Wrk: wrkVersion(), Database: dbVersion},
-		LoadBefore:  loadAverage(),
+		LoadBefore:  loadBefore,
 		FreshnessMS: map[int]string{},
 		freshness:   map[int]time.Duration{},
 	}
@@ -259,10 +259,15 @@ func (rep *report) markdown() string {
 		"given as a ratio to that ceiling, because absolute numbers on a shared machine drift.\n\n",
 		rep.Machine.Database, rep.DurationS, thousands(rep.PageBytes))
 	m := rep.Machine
-	p("| machine | |\n|---|---|\n| cores | %d |\n| memory | %s MB |\n| CPU | %s |\n| kernel | %s |\n| Go | %s |\n| load generator | %s |\n| database | %s |\n| load average before, after | %s; %s |\n\n",
+	p("| machine | |\n|---|---|\n| cores | %d |\n| memory | %s MB |\n| CPU | %s |\n| kernel | %s |\n| Go | %s |\n| load generator | %s |\n| database | %s |\n| load average (1, 5, 15 min) before, after the run | %s; %s |\n\n",
 		m.Cores, thousands(int(m.MemoryMB)), m.CPU, m.Kernel, m.Go, m.Wrk, m.Database, rep.LoadBefore, rep.LoadAfter)
-	p("The load generator, the services, the database and the ceiling share these cores; the machine is shared " +
-		"with other work too, so compare ratios, not absolute rates.\n\n")
+	p("The load generator, the services, the database and the ceiling share these cores, so compare ratios, " +
+		"not absolute rates.")
+	if busy(rep.LoadBefore) {
+		p(" **The machine was shared:** other work was running when this run started (load average above), " +
+			"which shows most in the tail latencies (p99, p99.9) of the services and the ceiling alike.")
+	}
+	p("\n\n")
 
 	p("## Targets\n\n| target | want | got | |\n|---|---|---|---|\n")
 	for _, t := range rep.Targets {
@@ -338,4 +343,15 @@ func cpuModel() string {
 		}
 	}
 	return "unknown"
+}
+
+// busy reports whether the load average ("1m 5m 15m") taken before the
+// run started says other work was running: over the last minute, more
+// runnable tasks on average than half the cores.
+func busy(load string) bool {
+	var oneMinute float64
+	if _, err := fmt.Sscan(load, &oneMinute); err != nil {
+		return false
+	}
+	return oneMinute > float64(runtime.NumCPU())/2
 }

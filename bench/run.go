@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool))
 	if err != nil {
 		return err
 	}
+	loadBefore := loadAverage() // before building: whatever else the machine is doing
 	if _, err := os.Stat("go.work"); err != nil {
 		return errors.New("run from the repository's root (where go.work is): make bench")
 	}
@@ -94,7 +95,7 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool))
 	}
 	defer db.close(logw)
 
-	rep := newReport(opts, db.version)
+	rep := newReport(opts, db.version, loadBefore)
 	if err := runCommand(ctx, db.adminEnv(), "", bins["suppliersdb"], "migrate"); err != nil {
 		return err
 	}
