@@ -25,7 +25,7 @@ import (
 )
 
 // storyTimeout bounds each story: every action in its tabs shares it.
-const storyTimeout = 60 * time.Second
+const storyTimeout = 2 * time.Minute
 
 // tab is one browser tab driven by one test. Its methods fail the test
 // (t.Fatal) when the page does not offer what a user would look for.

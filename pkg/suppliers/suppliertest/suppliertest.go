@@ -81,13 +81,22 @@ func start() (server, error) {
 	if os.Getenv("MEMSERVER_DEBUG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	s, err := memserver.Start(context.Background(), memserver.Options{RootPassword: password, Logger: logger})
+	// Every test of the binary shares this one server, which runs one
+	// statement or transaction at a time: under -race on a busy machine a
+	// neighbour's 10,000-row seed can hold it longer than the default wait.
+	s, err := memserver.Start(context.Background(), memserver.Options{RootPassword: password, Logger: logger,
+		LockWaitTimeout: testLockWaitTimeout})
 	if err != nil {
 		return server{}, fmt.Errorf("suppliertest: start memserver: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "suppliertest: databases on the in-process memserver (set %s, e.g. mysql:8.4, for a real server)\n", ImageVariable)
 	return server{host: s.Host(), port: s.Port(), user: memserver.DefaultRootUser, password: password}, nil
 }
+
+// testLockWaitTimeout is how long a test's statement waits for the shared
+// in-process server (see above); a test that deadlocks itself still fails,
+// later.
+const testLockWaitTimeout = 45 * time.Second
 
 // NewDatabase creates an empty database with a unique name and returns
 // admin credentials for it. The database is dropped when t ends.
