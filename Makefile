@@ -29,12 +29,14 @@ run:
 	go run ./local
 
 ## test: every module's tests, then the store and service tests again on a real MySQL server when Docker answers
-# (browser and image tests skip loudly without Chromium or Docker)
+# (browser and image tests skip loudly without Chromium or Docker). containers/
+# runs on its own: the compose stack's load phases keep both cores busy.
 test:
 	@command -v chromium >/dev/null 2>&1 || echo "WARNING: no chromium on PATH: the browser tests in e2e/ will be SKIPPED (apt-get install chromium, or run bash .ci/run)"
 	@docker info >/dev/null 2>&1 || echo "WARNING: no Docker engine answers: the image tests in containers/ will be SKIPPED (apt-get install docker.io, start dockerd, make images; or run bash .ci/run)"
 	@command -v cfn-lint >/dev/null 2>&1 && command -v moto_server >/dev/null 2>&1 && command -v aws >/dev/null 2>&1 || echo "WARNING: cfn-lint, moto_server or aws missing: the offline AWS checks in infra/ will be SKIPPED (pip install cfn-lint 'moto[server]' awscli)"
-	go test -count=1 $(PACKAGES)
+	go test -count=1 $(filter-out ./containers/...,$(PACKAGES))
+	go test -count=1 ./containers/...
 	@if image=$$(bash containers/mysql-test-image.sh); then \
 	  $(MAKE) --no-print-directory test-mysql TEST_MYSQL_IMAGE="$$image"; \
 	else \
