@@ -96,8 +96,9 @@ func TestRenderNamesAMissingSetting(t *testing.T) {
 }
 
 // toAPI turns template properties into an API request's JSON: camelCase
-// names, the YAML's types, and intrinsic functions resolved by resolve.
-func toAPI(v any, resolve func(fn string, arg any) (any, error)) (any, error) {
+// names, intrinsic functions resolved by resolve, and each other scalar as
+// leaf renders it.
+func toAPI(v any, resolve func(fn string, arg any) (any, error), leaf func(any) any) (any, error) {
 	switch x := v.(type) {
 	case map[string]any:
 		if len(x) == 1 {
@@ -109,7 +110,7 @@ func toAPI(v any, resolve func(fn string, arg any) (any, error)) (any, error) {
 		}
 		out := map[string]any{}
 		for k, val := range x {
-			r, err := toAPI(val, resolve)
+			r, err := toAPI(val, resolve, leaf)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -119,7 +120,7 @@ func toAPI(v any, resolve func(fn string, arg any) (any, error)) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, val := range x {
-			r, err := toAPI(val, resolve)
+			r, err := toAPI(val, resolve, leaf)
 			if err != nil {
 				return nil, err
 			}
@@ -127,8 +128,11 @@ func toAPI(v any, resolve func(fn string, arg any) (any, error)) (any, error) {
 		}
 		return out, nil
 	}
-	return v, nil
+	return leaf(v), nil
 }
+
+// asYAML keeps a scalar as the YAML typed it.
+func asYAML(v any) any { return v }
 
 // TestTaskDefinitionsAndServicesInMoto: each deployment/ task definition,
 // as the pipeline registers it, and each ECS service of the template, as
@@ -199,7 +203,7 @@ func TestTaskDefinitionsAndServicesInMoto(t *testing.T) {
 				return sg.GroupId, nil
 			}
 			return nil, fmt.Errorf("no stand-in for %s %v", fn, arg)
-		})
+		}, asYAML)
 		if err != nil {
 			t.Fatalf("%s service: %v", svc, err)
 		}

@@ -38,36 +38,8 @@ var pseudo = map[string]string{
 // reference to the environment, account or another stack as the
 // placeholder the deployment file uses in its place.
 func asDeployed(tpl *cfn.Template, v any) (any, error) {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 1 {
-			for fn, arg := range x {
-				if strings.HasPrefix(fn, "Fn::") || fn == "Ref" {
-					return intrinsic(tpl, fn, arg)
-				}
-			}
-		}
-		out := map[string]any{}
-		for k, val := range x {
-			r, err := asDeployed(tpl, val)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
-			out[camel(k)] = r
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(x))
-		for i, val := range x {
-			r, err := asDeployed(tpl, val)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = r
-		}
-		return out, nil
-	}
-	return str(v), nil
+	return toAPI(v, func(fn string, arg any) (any, error) { return intrinsic(tpl, fn, arg) },
+		func(v any) any { return str(v) })
 }
 
 var subVar = regexp.MustCompile(`\$\{([^}]+)\}`)
