@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -18,6 +17,7 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 	"github.com/coffee-suppliers/coffee-suppliers/services/customer/server"
 )
 
@@ -28,7 +28,7 @@ type catalogue struct {
 	handler http.Handler
 	svc     *web.Service
 	admin   *suppliers.Store
-	clock   *fakeClock
+	clock   *webtest.Clock
 }
 
 func webConfig() web.Config {
@@ -46,7 +46,7 @@ func newCatalogue(t testing.TB) *catalogue {
 	}
 	reader := d.CreateUser(t, "cat_"+d.Name[len(d.Name)-8:], "catalogue-Pass-1", "SELECT ON %s.suppliers")
 	// The page cache is on, as in production, on a clock the tests move.
-	clock := &fakeClock{now: time.Now()}
+	clock := webtest.NewClock(time.Now())
 	cfg := webConfig()
 	cfg.PageCacheTTL, cfg.Clock = web.DefaultPageCacheTTL, clock.Now
 	svc, err := server.New(quietLog(), cfg, reader.Open(t), nil)
@@ -54,24 +54,6 @@ func newCatalogue(t testing.TB) *catalogue {
 		t.Fatal(err)
 	}
 	return &catalogue{handler: svc.Handler(), svc: svc, admin: suppliers.NewStore(adminDB, 30*time.Second), clock: clock}
-}
-
-// fakeClock is the page cache's clock, moved by tests instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 func (c *catalogue) add(t testing.TB, name, city string) suppliers.Supplier {

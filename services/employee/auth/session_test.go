@@ -6,9 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 )
 
 var (
@@ -16,26 +17,8 @@ var (
 	keyB = []byte("key-b-0123456789abcdef0123456789abcdef")
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+func newFakeClock() *webtest.Clock {
+	return webtest.NewClock(time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC))
 }
 
 func mustCodec(t *testing.T, keys ...[]byte) *Codec {
@@ -144,7 +127,7 @@ func TestParseKeys(t *testing.T) {
 	}
 }
 
-func newManager(t *testing.T, clock *fakeClock) *Manager {
+func newManager(t *testing.T, clock *webtest.Clock) *Manager {
 	t.Helper()
 	m, err := NewManager(ManagerConfig{Keys: [][]byte{keyA}, IdleTimeout: 30 * time.Minute, MaxAge: 12 * time.Hour, Now: clock.Now})
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 )
 
@@ -35,7 +36,7 @@ type testService struct {
 	raw      http.Handler
 	db       *sql.DB
 	store    *suppliers.Store
-	clock    *fakeClock
+	clock    *webtest.Clock
 	employee suppliers.Employee // the employee handler is signed in as
 	// delays are the sign-in slow-downs the service asked for.
 	delays *delayLog
@@ -124,25 +125,7 @@ func quietLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func webConfig() web.Config { return web.Config{} }
 
-// fakeClock is the service's clock, moved by tests instead of sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+func newFakeClock() *webtest.Clock { return webtest.NewClock(time.Now().UTC().Truncate(time.Second)) }
 
 // delayLog records the sign-in slow-downs instead of waiting them out.
 type delayLog struct {
