@@ -1,7 +1,6 @@
 package infra
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -99,19 +98,7 @@ func at(v any, path ...any) any {
 }
 
 // str renders a scalar as the string CloudFormation would send.
-func str(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		if x == float64(int64(x)) {
-			return fmt.Sprint(int64(x))
-		}
-	}
-	return fmt.Sprint(v)
-}
+var str = cfn.Scalar
 
 // want records a failure when got differs from want, naming where.
 func want(t *testing.T, where string, got any, want string) {

@@ -138,6 +138,22 @@ func convert(n *yaml.Node) (any, error) {
 	return map[string]any{"Fn::" + name: v}, nil
 }
 
+// Scalar renders a template's scalar as the string CloudFormation would
+// send: whole numbers without a decimal point, nil as empty.
+func Scalar(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		if x == float64(int64(x)) {
+			return fmt.Sprint(int64(x))
+		}
+	}
+	return fmt.Sprint(v)
+}
+
 // Overrides reads an environment's parameter file (a JSON object of stack
 // name to parameter name to value) and returns the stack's parameters as
 // sorted Key=Value words, failing on a parameter the template does not

@@ -168,18 +168,7 @@ func Load(dir, paramsDir, env string, overrides map[string]map[string]string) (*
 }
 
 // scalar is a template's literal as a string.
-func scalar(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(x)
-	}
-}
+var scalar = cfn.Scalar
 
 // value resolves a literal, a !Ref to a parameter, or a !Sub of parameters
 // (other variables, such as ${AWS::Region}, stay as written).
