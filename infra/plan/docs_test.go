@@ -158,7 +158,11 @@ func TestCommittedEstimateIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := BuildReport(Inputs{Templates: templates, Params: params, Env: environment, Prices: prices, Assumptions: assumptions})
+	src, err := ReadSources(templates, params, environment)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := BuildReport(Inputs{Sources: src, Prices: prices, Assumptions: assumptions})
 	if err != nil {
 		t.Fatal(err)
 	}

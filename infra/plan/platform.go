@@ -134,37 +134,62 @@ type stack struct {
 	params map[string]string
 }
 
-// Load reads the templates in dir with the parameters of env's file in
-// paramsDir (infra/params/ENV.json), then overrides (stack → parameter →
-// value), as a deployment with those parameters would.
-func Load(dir, paramsDir, env string, overrides map[string]map[string]string) (*Platform, error) {
+// Sources are an environment's templates and parameters, read once: each
+// Platform call applies its overrides to them.
+type Sources struct {
+	Env       string
+	templates map[string]*cfn.Template
+	params    map[string]map[string]string // env's file: stack → parameter → value
+}
+
+// ReadSources reads the templates in dir and the parameters of env's file
+// in paramsDir (infra/params/ENV.json).
+func ReadSources(dir, paramsDir, env string) (*Sources, error) {
 	b, err := os.ReadFile(filepath.Join(paramsDir, env+".json"))
 	if err != nil {
 		return nil, fmt.Errorf("read the %s parameters: %w", env, err)
 	}
-	var envParams map[string]map[string]string
-	if err := json.Unmarshal(b, &envParams); err != nil {
+	src := &Sources{Env: env, templates: map[string]*cfn.Template{}}
+	if err := json.Unmarshal(b, &src.params); err != nil {
 		return nil, fmt.Errorf("%s parameters: %w", env, err)
 	}
-	p := &Platform{Env: env}
 	for _, name := range Stacks {
-		t, err := cfn.Load(filepath.Join(dir, name+".yaml"))
-		if err != nil {
+		if src.templates[name], err = cfn.Load(filepath.Join(dir, name+".yaml")); err != nil {
 			return nil, err
 		}
-		s := &stack{name: name, t: t, params: map[string]string{"EnvName": env}}
+	}
+	return src, nil
+}
+
+// Platform is what the templates deploy with the environment's parameters,
+// then overrides (stack → parameter → value), as a deployment with those
+// parameters would.
+func (src *Sources) Platform(overrides map[string]map[string]string) (*Platform, error) {
+	p := &Platform{Env: src.Env}
+	for _, name := range Stacks {
+		t := src.templates[name]
+		s := &stack{name: name, t: t, params: map[string]string{"EnvName": src.Env}}
 		for k, def := range t.Parameters {
 			if v, ok := def["Default"]; ok {
 				s.params[k] = scalar(v)
 			}
 		}
-		maps.Copy(s.params, envParams[name])
+		maps.Copy(s.params, src.params[name])
 		maps.Copy(s.params, overrides[name])
 		if err := p.read(s); err != nil {
 			return nil, fmt.Errorf("%s stack: %w", name, err)
 		}
 	}
 	return p, nil
+}
+
+// Load reads the sources and returns their Platform with overrides.
+func Load(dir, paramsDir, env string, overrides map[string]map[string]string) (*Platform, error) {
+	src, err := ReadSources(dir, paramsDir, env)
+	if err != nil {
+		return nil, err
+	}
+	return src.Platform(overrides)
 }
 
 // scalar is a template's literal as a string.

@@ -10,9 +10,9 @@ import (
 
 // Inputs are where an estimate's figures come from.
 type Inputs struct {
-	Templates, Params, Env string
-	Prices                 *PriceTable
-	Assumptions            *Assumptions
+	Sources     *Sources
+	Prices      *PriceTable
+	Assumptions *Assumptions
 }
 
 // Report is the whole cost estimate: the baseline, each variant on its own,
@@ -76,7 +76,7 @@ func (in Inputs) estimate(v Variant) (*Estimate, error) {
 	if v.MultiAZ != "" {
 		overrides["data"]["MultiAZ"] = v.MultiAZ
 	}
-	p, err := Load(in.Templates, in.Params, in.Env, overrides)
+	p, err := in.Sources.Platform(overrides)
 	if err != nil {
 		return nil, err
 	}
@@ -95,11 +95,11 @@ func other(current, a, b string) string {
 // each variant alone, then 10 and 100 times the traffic, then every
 // combination of the variants to find the cheapest.
 func BuildReport(in Inputs) (*Report, error) {
-	base, err := Load(in.Templates, in.Params, in.Env, nil)
+	base, err := in.Sources.Platform(nil)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Env: in.Env, Region: in.Prices.Region, PricesAsOf: in.Prices.AsOf, PricesNote: in.Prices.Note, Prices: in.Prices.Prices, Assumptions: in.Assumptions}
+	r := &Report{Env: in.Sources.Env, Region: in.Prices.Region, PricesAsOf: in.Prices.AsOf, PricesNote: in.Prices.Note, Prices: in.Prices.Prices, Assumptions: in.Assumptions}
 	multiAZ := map[bool]string{true: "true", false: "false"}[base.Database.MultiAZ]
 	otherEgress := other(base.Egress, "NatGateway", "VpcEndpoints")
 	otherAZ := other(multiAZ, "true", "false")

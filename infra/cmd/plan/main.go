@@ -47,7 +47,11 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		r, err := plan.BuildReport(plan.Inputs{Templates: "infra/templates", Params: "infra/params", Env: *env, Prices: pt, Assumptions: as})
+		src, err := plan.ReadSources("infra/templates", "infra/params", *env)
+		if err != nil {
+			return err
+		}
+		r, err := plan.BuildReport(plan.Inputs{Sources: src, Prices: pt, Assumptions: as})
 		if err != nil {
 			return err
 		}
