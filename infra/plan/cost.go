@@ -209,6 +209,7 @@ func EstimateCost(p *Platform, prices *PriceTable, a *Assumptions, v Variant) (*
 	// Compute: each service's task-hours, the quiet and the peak hours
 	// apart, as auto scaling would run them.
 	var taskStarts, requests, responseGB, dbGB, lcuHours float64
+	var deploys, deployMinutes, agentGB float64
 	peakPerMin, quietPerMin := 0.0, 0.0
 	for _, s := range p.Services {
 		t := e.traffic(s.Name)
@@ -231,8 +232,13 @@ func EstimateCost(p *Platform, prices *PriceTable, a *Assumptions, v Variant) (*
 		e.add(s.Name, "Fargate vCPU", vcpuKey, taskHours*s.VCPU(), fmt.Sprintf("%s task-hours x %s vCPU: %s", trimFloat(taskHours), trimFloat(s.VCPU()), how))
 		e.add(s.Name, "Fargate memory", gbKey, taskHours*s.MemoryGB(), fmt.Sprintf("%s task-hours x %s GB", trimFloat(taskHours), trimFloat(s.MemoryGB())))
 
-		deploys := e.assume("deployments_per_month." + s.Name)
-		taskStarts += deploys*float64(s.MinTasks) + e.assume("task_replacements_per_month")
+		releases := e.assume("deployments_per_month." + s.Name)
+		deploys += releases
+		deployMinutes += releases * (shiftMinutes(s.Deployment) + p.TerminationWaitMinutes + e.assume("deploy_overhead_minutes"))
+		taskStarts += releases*float64(s.MinTasks) + e.assume("task_replacements_per_month")
+		if slices.Contains(s.Containers, "cloudwatch-agent") {
+			agentGB += est.Tasks[s.Name] * hours / 24 * e.assume("agent_log_mb_per_task_day") / 1000
+		}
 		requests += t.monthly
 		responseGB += t.monthly * e.assume("response_kb."+s.Name) / 1e6
 		dbGB += t.monthly * e.assume("db_kb_per_request") / 1e6
@@ -270,16 +276,6 @@ func EstimateCost(p *Platform, prices *PriceTable, a *Assumptions, v Variant) (*
 
 	// Logs, which also decide what egress processes.
 	logGB := requests * e.assume("log_bytes_per_request") / 1e9
-	agentGB := 0.0
-	for _, s := range p.Services {
-		if slices.Contains(s.Containers, "cloudwatch-agent") {
-			agentGB += est.Tasks[s.Name] * hours / 24 * e.assume("agent_log_mb_per_task_day") / 1000
-		}
-	}
-	var deploys float64
-	for _, s := range p.Services {
-		deploys += e.assume("deployments_per_month." + s.Name)
-	}
 	buildRuns := 2 * deploys // a build and a migration per release
 	buildLogGB := buildRuns * e.assume("build_log_mb_per_run") / 1000
 	ingestGB := logGB + agentGB + buildLogGB
@@ -323,11 +319,6 @@ func EstimateCost(p *Platform, prices *PriceTable, a *Assumptions, v Variant) (*
 		fmt.Sprintf("%d repositories x %d images kept", len(p.Repositories), p.KeepImages))
 
 	// Delivery: pipeline action minutes and build minutes per release.
-	deployMinutes := 0.0
-	for _, s := range p.Services {
-		deployMinutes += e.assume("deployments_per_month."+s.Name) *
-			(shiftMinutes(s.Deployment) + p.TerminationWaitMinutes + e.assume("deploy_overhead_minutes"))
-	}
 	actionMinutes := deploys*(e.assume("source_minutes")+e.assume("build_minutes")+e.assume("migrate_minutes")) + deployMinutes
 	e.add("delivery", "CodePipeline V2 action minutes", "codepipeline_v2_action_minute", actionMinutes,
 		fmt.Sprintf("%s releases: source, build, migrate, and the blue/green deploy (canary + %s min wait)", trimFloat(deploys), trimFloat(p.TerminationWaitMinutes)))
