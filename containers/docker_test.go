@@ -150,9 +150,9 @@ func inspectState(t *testing.T, id string) containerState {
 	return s
 }
 
-// waitFor polls check every 100 ms until it returns nil, failing the test
-// with check's last error after timeout or when the container stops.
-func waitFor(t *testing.T, id string, timeout time.Duration, what string, check func() error) {
+// eventually polls check every interval until it returns nil, failing the
+// test with check's last error after timeout.
+func eventually(t *testing.T, timeout, interval time.Duration, what string, check func() error) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -163,11 +163,23 @@ func waitFor(t *testing.T, id string, timeout time.Duration, what string, check 
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not within %v: %v", what, timeout, err)
 		}
-		if s := inspectState(t, id); !s.Running {
-			t.Fatalf("%s: the container exited with code %d: %v", what, s.ExitCode, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(interval)
 	}
+}
+
+// waitFor polls check every 100 ms until it returns nil, failing the test
+// with check's last error after timeout or when the container stops.
+func waitFor(t *testing.T, id string, timeout time.Duration, what string, check func() error) {
+	t.Helper()
+	eventually(t, timeout, 100*time.Millisecond, what, func() error {
+		err := check()
+		if err != nil {
+			if s := inspectState(t, id); !s.Running {
+				t.Fatalf("%s: the container exited with code %d: %v", what, s.ExitCode, err)
+			}
+		}
+		return err
+	})
 }
 
 // client makes one connection per request: an idle keep-alive connection

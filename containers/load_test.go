@@ -189,13 +189,12 @@ func keepAliveClient(jar http.CookieJar) *http.Client {
 // happens under traffic already flowing.
 func waitForLoad(t *testing.T, l *load, n int) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for l.sent() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("the load had %d answers after a minute, want %d", l.sent(), n)
+	eventually(t, time.Minute, 50*time.Millisecond, fmt.Sprintf("%d answers to the load", n), func() error {
+		if got := l.sent(); got < n {
+			return fmt.Errorf("the load had %d answers", got)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // haproxyServers is how many servers of each backend HAProxy has UP, read
@@ -238,15 +237,10 @@ func (st *stack) haproxyServers(t *testing.T) map[string]int {
 // customer and employee backends.
 func (st *stack) waitForServers(t *testing.T, want int, why string) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		up := st.haproxyServers(t)
-		if up["customer"] == want && up["employee"] == want {
-			return
+	eventually(t, 90*time.Second, 250*time.Millisecond, why, func() error {
+		if up := st.haproxyServers(t); up["customer"] != want || up["employee"] != want {
+			return fmt.Errorf("HAProxy has %d customer and %d employee servers up, want %d of each", up["customer"], up["employee"], want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: HAProxy has %d customer and %d employee servers up, want %d of each", why, up["customer"], up["employee"], want)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		return nil
+	})
 }

@@ -17,17 +17,12 @@ var services = []string{"customer", "employee"}
 // waitHealthy waits until Docker reports the container running and healthy.
 func waitHealthy(t *testing.T, id string) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		s := inspectState(t, id)
-		if s.Running && s.Health != nil && s.Health.Status == "healthy" {
-			return
+	eventually(t, 90*time.Second, 250*time.Millisecond, id[:12]+" healthy", func() error {
+		if s := inspectState(t, id); !s.Running || s.Health == nil || s.Health.Status != "healthy" {
+			return fmt.Errorf("state %+v", s)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%.12s is not healthy after 90 s: %+v", id, s)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // testKillReplicas: with steady traffic flowing, one replica of each
@@ -217,17 +212,12 @@ func (st *stack) testDatabaseOutage(t *testing.T, down, up string) {
 	st.run(t, 2*time.Minute, up, "db")
 	restored = true
 	back := time.Now()
-	deadline := back.Add(2 * time.Minute)
-	for {
-		resp, _ := fetch(t, visitor, http.MethodGet, p+"/suppliers", nil)
-		if resp.StatusCode == http.StatusOK {
-			break
+	eventually(t, 2*time.Minute, 250*time.Millisecond, "database "+up+": the catalogue answering 200 again", func() error {
+		if resp, _ := fetch(t, visitor, http.MethodGet, p+"/suppliers", nil); resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("it answers %d", resp.StatusCode)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("database %s: the catalogue still answers %d two minutes after the database returned", up, resp.StatusCode)
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+		return nil
+	})
 	t.Logf("database %s: the catalogue answered 200 again %v after `docker compose %s db` returned", up, time.Since(back).Round(100*time.Millisecond), up)
 
 	if n := catalogueMatches(t, p, before); n != 1 {
