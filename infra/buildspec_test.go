@@ -244,6 +244,11 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			if err == nil || !strings.Contains(string(out), "suppliersdb migrate") {
 				t.Errorf("migration/suppliersdb without arguments: %v, %s; want its usage", err, out)
 			}
+			// The RDS certificate bundle the Migrate stage verifies the
+			// database with, from the suppliersdb image.
+			if pem := readFile(t, dir, "migration/rds-ca-bundle.pem"); !bytes.HasPrefix(bytes.TrimSpace(pem), []byte("-----BEGIN CERTIFICATE-----")) {
+				t.Errorf("migration/rds-ca-bundle.pem is not a PEM certificate bundle: %.60q", pem)
+			}
 			var images struct{ Labels map[string]string }
 			inspect, err := docker(t.Context(), "image", "inspect", "--format", "{{json .Config}}", detail.ImageURI)
 			if err != nil {

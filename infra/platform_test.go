@@ -191,6 +191,63 @@ func parameterGroup(t *testing.T) (family string, params map[string]any) {
 	return str(g["Family"]), params
 }
 
+// TestDatabaseRequiresTLS: the server refuses clients without TLS, and the
+// migration connects with TLS verified against the RDS certificate bundle
+// that the build step takes from the suppliersdb image.
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/mysql-ssl-connections.require-ssl.html
+// https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html
+func TestDatabaseRequiresTLS(t *testing.T) {
+	t.Parallel()
+	family, params := parameterGroup(t)
+	want(t, "parameter group family", family, "mysql8.4")
+	want(t, "require_secure_transport", params["require_secure_transport"], "1")
+
+	migrate := resource(t, "pipelines", "MigrateProject", "AWS::CodeBuild::Project").Properties
+	env := map[string]string{}
+	for _, e := range list(at(migrate, "Environment", "EnvironmentVariables")) {
+		env[str(at(e, "Name"))] = str(at(e, "Value"))
+	}
+	want(t, "the migration's APP_DB_TLS", env["APP_DB_TLS"], "verify")
+	spec := str(at(migrate, "Source", "BuildSpec"))
+	m := regexp.MustCompile(`APP_DB_CA_FILE="\$PWD/([^"]+)"`).FindStringSubmatch(spec)
+	if m == nil {
+		t.Fatalf("the migration's buildspec does not point APP_DB_CA_FILE at a file of its input artifact:\n%s", spec)
+	}
+	bundle := m[1]
+
+	// buildspec.yml copies that file out of the suppliersdb image into the
+	// Migration artifact.
+	b, err := os.ReadFile(filepath.Join(repoRoot, "buildspec.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bs struct {
+		Phases    map[string]struct{ Commands []string }
+		Artifacts struct {
+			SecondaryArtifacts map[string]struct {
+				BaseDirectory string   `yaml:"base-directory"`
+				Files         []string `yaml:"files"`
+			} `yaml:"secondary-artifacts"`
+		}
+	}
+	if err := yaml.Unmarshal(b, &bs); err != nil {
+		t.Fatal(err)
+	}
+	art := bs.Artifacts.SecondaryArtifacts["Migration"]
+	if !slices.Contains(art.Files, bundle) {
+		t.Errorf("the Migration artifact holds %v, not %s", art.Files, bundle)
+	}
+	copied := false
+	for _, c := range bs.Phases["post_build"].Commands {
+		if strings.Contains(c, ":/etc/ssl/certs/rds-ca-bundle.pem") && strings.Contains(c, art.BaseDirectory+"/"+bundle) {
+			copied = true
+		}
+	}
+	if !copied {
+		t.Errorf("buildspec.yml's post_build does not copy /etc/ssl/certs/rds-ca-bundle.pem from the suppliersdb image to %s/%s", art.BaseDirectory, bundle)
+	}
+}
+
 // TestDatabaseLogs: the error and slow query logs reach CloudWatch Logs,
 // into log groups the stack creates first with a retention (RDS would
 // otherwise create them, kept forever, and the stack could not create them
