@@ -322,6 +322,37 @@ func TestPerformanceInsightsWhereSupported(t *testing.T) {
 	}
 }
 
+// poolSize is the database pool each task of an environment opens: the
+// parameter file's services.DatabasePoolSize, else services.yaml's default.
+// A services.yaml without the parameter leaves APP_DB_MAX_OPEN_CONNS unset
+// (pkg/suppliers' default, 20); the check then assumes 10, a placeholder
+// from before the parameter existed, which no environment fits either.
+func poolSize(t *testing.T, env map[string]map[string]string) int {
+	t.Helper()
+	if s := param(t, env, "services", "DatabasePoolSize"); s != "" {
+		return atoi(t, "DatabasePoolSize", s)
+	}
+	return 10
+}
+
+// migrationConnections is what the migration step holds: its pool, once
+// for each pipeline (both run Migrate on the same push; the second waits
+// on the first's lock, holding its connection).
+func migrationConnections(t *testing.T) int {
+	t.Helper()
+	migrate := resource(t, "pipelines", "MigrateProject", "AWS::CodeBuild::Project").Properties
+	for _, e := range list(at(migrate, "Environment", "EnvironmentVariables")) {
+		if str(at(e, "Name")) == "APP_DB_MAX_OPEN_CONNS" {
+			return len(services) * atoi(t, "the migration's APP_DB_MAX_OPEN_CONNS", str(at(e, "Value")))
+		}
+	}
+	t.Fatal("the migration project sets no APP_DB_MAX_OPEN_CONNS: it would open up to 20 connections")
+	return 0
+}
+
+// operatorConnections are kept free for a person with a mysql client.
+const operatorConnections = 1
+
 // TestConnectionLimitHasOneSource: the parameter group sets each instance
 // class's max_connections from data.yaml's InstanceClasses, and the
 // connections alarm fires at that table's 80 %.
@@ -365,6 +396,32 @@ func TestConnectionLimitHasOneSource(t *testing.T) {
 	alarm := resource(t, "monitoring", "DatabaseConnectionsAlarm", "AWS::CloudWatch::Alarm").Properties
 	if exported == "" || importSub(alarm["Threshold"]) != exported {
 		t.Errorf("the connections alarm's threshold is %v, want the data stack's export of ConnectionsAlarm (%q)", alarm["Threshold"], exported)
+	}
+}
+
+// TestDatabaseConnectionsFit: during a release, blue and green tasks of
+// both services run side by side, each with a full pool, while both
+// pipelines' migrations run; all of them fit within each environment's
+// instance class's max_connections (TestConnectionLimitHasOneSource).
+func TestDatabaseConnectionsFit(t *testing.T) {
+	t.Parallel()
+	classes := instanceClasses(t)
+	for name, env := range environments(t) {
+		class := param(t, env, "data", "InstanceClass")
+		row, ok := classes[class]
+		if !ok {
+			t.Errorf("%s: instance class %s is not in data.yaml's InstanceClasses", name, class)
+			continue
+		}
+		max := atoi(t, class+" MaxConnections", str(row["MaxConnections"]))
+		tasks := atoi(t, name+" CustomerMaxTasks", param(t, env, "services", "CustomerMaxTasks")) +
+			atoi(t, name+" EmployeeMaxTasks", param(t, env, "services", "EmployeeMaxTasks"))
+		pool := poolSize(t, env)
+		need := tasks*2*pool + migrationConnections(t) + operatorConnections
+		if need > max {
+			t.Errorf("%s: %d tasks x 2 (blue and green) x pool %d + migration %d + operator %d = %d connections, %s allows %d: lower services.DatabasePoolSize to %d or choose a larger class",
+				name, tasks, pool, migrationConnections(t), operatorConnections, need, class, max, (max-migrationConnections(t)-operatorConnections)/(tasks*2))
+		}
 	}
 }
 
