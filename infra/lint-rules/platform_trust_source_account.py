@@ -8,11 +8,16 @@ would deny it the role.
   - EventBridge (rule targets): https://docs.aws.amazon.com/eventbridge/latest/userguide/policy-keys-eventbridge.html
     ("aws:SourceAccount: the account where the rule specified by
     aws:SourceArn exists")
+  - CodeDeploy: https://docs.aws.amazon.com/codedeploy/latest/userguide/security_confused_deputy.html
+    ("Use aws:SourceAccount if you want any resource in that account to be
+    associated with the cross-service use")
+CodePipeline's documentation names no such key for its service role, so
+its roles are left as they are.
 """
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-SENDS_SOURCE_ACCOUNT = {"codebuild.amazonaws.com", "events.amazonaws.com"}
+SENDS_SOURCE_ACCOUNT = {"codebuild.amazonaws.com", "codedeploy.amazonaws.com", "events.amazonaws.com"}
 
 
 def _as_list(value):
@@ -34,7 +39,7 @@ class TrustSourceAccount(CloudFormationLintRule):
     id = "E9202"
     shortdesc = "Service roles' trust policies name aws:SourceAccount"
     description = (
-        "A role assumed by CodeBuild or EventBridge restricts the assuming "
+        "A role assumed by CodeBuild, CodeDeploy or EventBridge restricts the assuming "
         "service to this account with an aws:SourceAccount condition"
     )
     source_url = "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html"
