@@ -157,7 +157,7 @@ func TestGitHubConnectionsOfBothPrefixes(t *testing.T) {
 	}
 }
 
-// dataMappings reads data.yaml's instance class table (the cfn package
+// instanceClasses reads data.yaml's InstanceClasses table (the cfn package
 // keeps no Mappings).
 func instanceClasses(t *testing.T) map[string]map[string]any {
 	t.Helper()
@@ -548,8 +548,9 @@ func TestBuildPullsBaseImagesFromECRPublic(t *testing.T) {
 	}
 }
 
-// TestServiceRolesTrustOnlyThisAccount is in lint-rules (E9202); this
-// checks the condition names this account, not any.
+// TestServiceRolesTrustOnlyThisAccount: E9202 (lint-rules) requires an
+// aws:SourceAccount condition on the roles AWS services assume; this checks
+// each such condition names this account.
 func TestServiceRolesTrustOnlyThisAccount(t *testing.T) {
 	t.Parallel()
 	n := 0
