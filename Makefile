@@ -146,9 +146,9 @@ teardown:
 	@test -n "$(ENV)" || { echo "usage: make teardown ENV=dev" >&2; exit 2; }
 	bash infra/deploy.sh teardown $(ENV)
 
-## lint-cfn: cfn-lint on every CloudFormation template
+## lint-cfn: cfn-lint on every CloudFormation template (with infra/lint-rules)
 lint-cfn:
-	cfn-lint infra/templates/*.yaml
+	cfn-lint infra/templates/*.yaml --append-rules infra/lint-rules
 
 ## bench: the benchmark harness: both services over MySQL under wrk, beside a bare net/http ceiling; writes docs/benchmarks.md and .json
 # The database: APP_DB_* when APP_DB_HOST is set (an account that may create

@@ -25,7 +25,7 @@ func TestCfnLint(t *testing.T) {
 	if err != nil || len(files) != len(stacks) {
 		t.Fatalf("templates: %v %v", files, err)
 	}
-	cmd := exec.CommandContext(t.Context(), lint, files...)
+	cmd := exec.CommandContext(t.Context(), lint, append(files, "--append-rules", "lint-rules")...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("cfn-lint %v: %v\n%s", files, err, out)

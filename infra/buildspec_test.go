@@ -178,16 +178,23 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			script := "set -eo pipefail\n" + strings.Join(commands, "\n")
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 			defer cancel()
+			// Unique per build, as CodeBuild's; it names a local image.
+			build := fmt.Sprintf("infra-test-%d-%s", os.Getpid(), svc)
 			cmd := exec.CommandContext(ctx, "bash", "-c", script)
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "SERVICE="+svc, "REPOSITORY_URI="+repository,
 				"CODEBUILD_RESOLVED_SOURCE_VERSION="+strings.TrimSpace(string(commit)),
-				// Unique per build, as CodeBuild's; it names a local image.
-				fmt.Sprintf("CODEBUILD_BUILD_NUMBER=infra-test-%d-%s", os.Getpid(), svc),
+				"CODEBUILD_BUILD_NUMBER="+build,
 				"GO_IMAGE="+goImage, "RUNTIME_IMAGE="+runtimeImage, "DB_PASSWORD_SECRET_ARN="+dbSecretArn(svc))
 			for k, v := range fakeAccount {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
+			tag := strings.TrimSpace(string(commit))[:12]
+			// The images the build makes go, whether or not it succeeds.
+			t.Cleanup(func() {
+				_, _ = docker(context.Background(), "rmi", repository+":"+tag)
+				_, _ = docker(context.Background(), "rmi", "suppliersdb-build:"+build)
+			})
 			var log bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &log, &log
 			if err := cmd.Run(); err != nil {
@@ -196,11 +203,9 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 
 			var detail struct{ ImageURI string }
 			decode(t, readFile(t, dir, "release/imageDetail.json"), &detail)
-			tag := strings.TrimSpace(string(commit))[:12]
 			if detail.ImageURI != repository+":"+tag {
 				t.Fatalf("imageDetail.json names %q, want %s:%s (the commit)", detail.ImageURI, repository, tag)
 			}
-			t.Cleanup(func() { _, _ = docker(context.Background(), "rmi", detail.ImageURI) })
 			req, err := http.NewRequestWithContext(t.Context(), http.MethodHead, "http://"+registry+"/v2/coffee-suppliers-ci/"+svc+"/manifests/"+tag, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -243,6 +248,11 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			out, err := exec.CommandContext(t.Context(), filepath.Join(dir, "migration", "suppliersdb")).CombinedOutput()
 			if err == nil || !strings.Contains(string(out), "suppliersdb migrate") {
 				t.Errorf("migration/suppliersdb without arguments: %v, %s; want its usage", err, out)
+			}
+			// The RDS certificate bundle the Migrate stage verifies the
+			// database with, from the suppliersdb image.
+			if pem := readFile(t, dir, "migration/rds-ca-bundle.pem"); !bytes.HasPrefix(bytes.TrimSpace(pem), []byte("-----BEGIN CERTIFICATE-----")) {
+				t.Errorf("migration/rds-ca-bundle.pem is not a PEM certificate bundle: %.60q", pem)
 			}
 			var images struct{ Labels map[string]string }
 			inspect, err := docker(t.Context(), "image", "inspect", "--format", "{{json .Config}}", detail.ImageURI)
