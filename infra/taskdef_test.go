@@ -252,6 +252,13 @@ func TestTaskDefinitionDriftIsCaught(t *testing.T) {
 		"a fixed image": func(td map[string]any) {
 			at(td, "containerDefinitions", 0).(map[string]any)["image"] = "customer:latest"
 		},
+		"database TLS not verified": func(td map[string]any) {
+			for _, e := range list(at(td, "containerDefinitions", 0, "environment")) {
+				if m := e.(map[string]any); m["name"] == "APP_DB_TLS" {
+					m["value"] = "skip-verify"
+				}
+			}
+		},
 		"writable root": func(td map[string]any) {
 			at(td, "containerDefinitions", 0).(map[string]any)["readonlyRootFilesystem"] = false
 		},
