@@ -249,6 +249,9 @@ func (r *resolver) physicalID(t *testing.T, name string) string {
 	if !ok {
 		t.Fatalf("a reference to %s, which is neither a parameter nor a resource", name)
 	}
+	if !r.condition(t, res.Condition) {
+		t.Errorf("a reference to %s, which these parameters do not create (condition %s)", name, res.Condition)
+	}
 	if r.busy[name] {
 		t.Fatalf("circular reference through %s", name)
 	}
