@@ -6,10 +6,18 @@
 #
 #   deployment/render.sh deployment/taskdef-customer.json > release/taskdef.json
 #
+# DB_POOL_SIZE, unless set, is the environment's services.DatabasePoolSize
+# in infra/params/ENV_NAME.json: the file the services stack was deployed
+# with, so a release's tasks open as many connections as the first ones.
+#
 # It fails, naming the variable, when one is unset, so a task definition
 # never reaches ECS with a placeholder in it.
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 FILE" >&2; exit 2; }
+params="$(dirname "$0")/../infra/params/${ENV_NAME:-}.json"
+if [ -z "${DB_POOL_SIZE:-}" ] && [ -n "${ENV_NAME:-}" ] && [ -f "$params" ]; then
+  DB_POOL_SIZE=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("services", {}).get("DatabasePoolSize", ""))' "$params")
+fi
 text=$(cat "$1")
 for name in $(grep -o '<[A-Z][A-Z0-9_]*>' "$1" | tr -d '<>' | sort -u); do
   case "$name" in IMAGE1_NAME | TASK_DEFINITION) continue ;; esac

@@ -43,6 +43,8 @@ var fakeAccount = map[string]string{
 	"DB_HOST":                "coffee-suppliers-ci.c0ffee123456.us-east-1.rds.amazonaws.com",
 	"SESSION_KEY_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:coffee-suppliers-ci/session-key-AbCdEf",
 	"ADMIN_SECRET_ARN":       "arn:aws:secretsmanager:us-east-1:123456789012:secret:coffee-suppliers-ci/first-admin-AbCdEf",
+	"TRUSTED_PROXIES":        "10.0.0.0/20,10.0.16.0/20",
+	"DB_POOL_SIZE":           "5",
 }
 
 func dbSecretArn(svc string) string {
@@ -92,6 +94,47 @@ func TestRenderNamesAMissingSetting(t *testing.T) {
 	_, err := render(t, "taskdef-customer.json", env)
 	if err == nil || !strings.Contains(err.Error(), "DB_HOST") {
 		t.Errorf("render.sh without DB_HOST: %v, want a failure naming DB_HOST", err)
+	}
+}
+
+// TestRenderTakesThePoolSizeFromTheParameters: the pipeline's task
+// definitions open as many connections per task as the environment's
+// parameter file gives the services stack.
+func TestRenderTakesThePoolSizeFromTheParameters(t *testing.T) {
+	t.Parallel()
+	for _, env := range []string{"dev", "prod"} {
+		words, err := cfn.Overrides(filepath.Join("params", env+".json"), filepath.Join("templates", "services.yaml"), "services")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var size string
+		for _, w := range words {
+			if v, ok := strings.CutPrefix(w, "DatabasePoolSize="); ok {
+				size = v
+			}
+		}
+		vars := maps.Clone(fakeAccount)
+		vars["ENV_NAME"], vars["DB_PASSWORD_SECRET_ARN"] = env, dbSecretArn("customer")
+		delete(vars, "DB_POOL_SIZE")
+		out, err := render(t, "taskdef-customer.json", vars)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var td struct {
+			ContainerDefinitions []struct {
+				Environment []struct{ Name, Value string }
+			}
+		}
+		decode(t, out, &td)
+		got := ""
+		for _, e := range td.ContainerDefinitions[0].Environment {
+			if e.Name == "APP_DB_MAX_OPEN_CONNS" {
+				got = e.Value
+			}
+		}
+		if size == "" || got != size {
+			t.Errorf("%s: APP_DB_MAX_OPEN_CONNS = %q, the parameter file's DatabasePoolSize %q", env, got, size)
+		}
 	}
 }
 
@@ -186,6 +229,10 @@ func TestTaskDefinitionsAndServicesInMoto(t *testing.T) {
 			case fn == "Ref" && str(arg) == "Cluster":
 				return "api-check", nil
 			case fn == "Ref" && str(arg) == S+"TaskDefinition":
+				return registered.TaskDefinition.TaskDefinitionArn, nil
+			// On creation no task definition is passed in: the service
+			// takes the stack's first revision.
+			case fn == "Fn::If" && str(at(arg, 0)) == S+"TaskDefinitionGiven" && ref(at(arg, 2)) == S+"TaskDefinition":
 				return registered.TaskDefinition.TaskDefinitionArn, nil
 			case fn == "Ref" && str(arg) == S+"BlueTargetGroup":
 				return tg.TargetGroups[0].TargetGroupArn, nil

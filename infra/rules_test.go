@@ -19,16 +19,16 @@ var targetGroups = map[string]gateway.Target{
 }
 
 // albListeners are the listeners that must apply the rules: production
-// (HTTP, or HTTPS when a certificate is given) and the blue/green test
-// listener.
+// (HTTP on 80, or HTTPS on 443 when a certificate is given; the same
+// resource either way) and the blue/green test listener. Port 80's
+// redirect to HTTPS has no rules.
 var albListeners = map[string][]string{
-	"production": {"HttpsListener", "HttpListener"},
+	"production": {"ProductionListener"},
 	"test":       {"TestListener"},
 }
 
 // listenerOf names the listener a rule's ListenerArn points to; a rule on
-// !If [UseHttps, HttpsListener, HttpListener] serves the production
-// listener in either form.
+// an !If whose branches are the same listener serves that listener.
 func listenerOf(v any) string {
 	if r := ref(v); r != "" {
 		for name, ls := range albListeners {

@@ -25,12 +25,16 @@ var exportPlaceholders = map[string]string{
 	"FirstAdministratorArn":       "<ADMIN_SECRET_ARN>",
 	"CustomerRepositoryUri":       "<REPOSITORY_URI>",
 	"EmployeeRepositoryUri":       "<REPOSITORY_URI>",
+	"PublicSubnetCidrs":           "<TRUSTED_PROXIES>",
 }
 
 var pseudo = map[string]string{
 	"EnvName": "<ENV_NAME>", "AWS::Region": "<AWS_REGION>", "AWS::AccountId": "<AWS_ACCOUNT_ID>",
 	// The first images' tags; the deployment files take the build's image.
 	"CustomerImageTag": "<IMAGE_TAG>", "EmployeeImageTag": "<IMAGE_TAG>",
+	// The environment's pool size: the build project's copy of the
+	// services stack's parameter.
+	"DatabasePoolSize": "<DB_POOL_SIZE>",
 }
 
 // asDeployed renders a template value as deployment/'s files write it:
@@ -248,6 +252,13 @@ func TestTaskDefinitionDriftIsCaught(t *testing.T) {
 		"a fixed image": func(td map[string]any) {
 			at(td, "containerDefinitions", 0).(map[string]any)["image"] = "customer:latest"
 		},
+		"database TLS not verified": func(td map[string]any) {
+			for _, e := range list(at(td, "containerDefinitions", 0, "environment")) {
+				if m := e.(map[string]any); m["name"] == "APP_DB_TLS" {
+					m["value"] = "skip-verify"
+				}
+			}
+		},
 		"writable root": func(td map[string]any) {
 			at(td, "containerDefinitions", 0).(map[string]any)["readonlyRootFilesystem"] = false
 		},
@@ -275,10 +286,12 @@ func TestTaskDefinitionDriftIsCaught(t *testing.T) {
 // provide every one.
 func TestTaskDefinitionPlaceholders(t *testing.T) {
 	t.Parallel()
-	provided := map[string]bool{"IMAGE1_NAME": true, "AWS_REGION": true}
+	// render.sh reads DB_POOL_SIZE from the environment's parameter file
+	// (TestRenderTakesThePoolSizeFromTheParameters).
+	provided := map[string]bool{"IMAGE1_NAME": true, "AWS_REGION": true, "DB_POOL_SIZE": true}
 	for _, svc := range services {
 		b := resource(t, "pipelines", title(svc)+"BuildProject", "AWS::CodeBuild::Project")
-		have := map[string]bool{"IMAGE1_NAME": true, "AWS_REGION": true}
+		have := map[string]bool{"IMAGE1_NAME": true, "AWS_REGION": true, "DB_POOL_SIZE": true}
 		for _, e := range list(at(b.Properties, "Environment", "EnvironmentVariables")) {
 			have[str(at(e, "Name"))] = true
 			provided[str(at(e, "Name"))] = true

@@ -236,24 +236,16 @@ func TestLoadBalancer(t *testing.T) {
 			want(t, name+".HealthCheckPath", tg.Properties["HealthCheckPath"], "/healthz")
 		}
 	}
+	// Production and test listeners always; port 80's redirect only with a
+	// certificate (TestHTTPSFromDayOne checks the ports and protocols).
 	listeners := ofType(t, "services", "AWS::ElasticLoadBalancingV2::Listener")
-	ports := map[string]string{}
-	for name, l := range listeners {
-		ports[str(l.Properties["Port"])] = name
+	if got := sortedKeys(listeners); !slices.Equal(got, []string{"HttpRedirectListener", "ProductionListener", "TestListener"}) {
+		t.Errorf("listeners %v, want HttpRedirectListener, ProductionListener and TestListener", got)
 	}
-	for port, name := range map[string]string{"80": "HttpListener", "443": "HttpsListener", "8080": "TestListener"} {
-		if ports[port] != name {
-			t.Errorf("port %s: listener %q, want %s", port, ports[port], name)
-		}
-	}
-	https := resource(t, "services", "HttpsListener", "AWS::ElasticLoadBalancingV2::Listener")
-	want(t, "HttpsListener's condition", https.Condition, "UseHttps")
-	// With a certificate, port 80 only redirects to 443.
-	http := resource(t, "services", "HttpListener", "AWS::ElasticLoadBalancingV2::Listener")
-	withCert := at(http.Properties, "DefaultActions", 0, "Fn::If")
-	want(t, "HttpListener's action with a certificate", at(withCert, 1, "Type"), "redirect")
-	want(t, "… redirects to", at(withCert, 1, "RedirectConfig", "Port"), "443")
-	want(t, "HttpListener's action without one", at(withCert, 2, "Type"), "forward")
+	redirect := resource(t, "services", "HttpRedirectListener", "AWS::ElasticLoadBalancingV2::Listener")
+	want(t, "HttpRedirectListener's condition", redirect.Condition, "UseHttps")
+	want(t, "HttpRedirectListener's action", at(redirect.Properties, "DefaultActions", 0, "Type"), "redirect")
+	want(t, "… redirects to", at(redirect.Properties, "DefaultActions", 0, "RedirectConfig", "Port"), "443")
 }
 
 func TestECS(t *testing.T) {
@@ -317,13 +309,19 @@ func TestAutoScaling(t *testing.T) {
 		target := resource(t, "services", S+"ScalableTarget", "AWS::ApplicationAutoScaling::ScalableTarget").Properties
 		want(t, svc+" MinCapacity", ref(target["MinCapacity"]), S+"MinTasks")
 		want(t, svc+" MaxCapacity", ref(target["MaxCapacity"]), S+"MaxTasks")
+		// CPU by a predefined metric; requests per task by metric math over
+		// both target groups (TestRequestScalingCountsBothColors).
 		metrics := map[string]bool{}
 		for _, p := range ofType(t, "services", "AWS::ApplicationAutoScaling::ScalingPolicy") {
 			if ref(p.Properties["ScalingTargetId"]) == S+"ScalableTarget" {
-				metrics[str(at(p.Properties, "TargetTrackingScalingPolicyConfiguration", "PredefinedMetricSpecification", "PredefinedMetricType"))] = true
+				cfg := at(p.Properties, "TargetTrackingScalingPolicyConfiguration")
+				metrics[str(at(cfg, "PredefinedMetricSpecification", "PredefinedMetricType"))] = true
+				for _, m := range list(at(cfg, "CustomizedMetricSpecification", "Metrics")) {
+					metrics[str(at(m, "MetricStat", "Metric", "MetricName"))] = true
+				}
 			}
 		}
-		for _, m := range []string{"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"} {
+		for _, m := range []string{"ECSServiceAverageCPUUtilization", "RequestCount"} {
 			if !metrics[m] {
 				t.Errorf("%s: no target tracking on %s (have %v)", svc, m, sortedKeys(metrics))
 			}

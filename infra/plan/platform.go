@@ -415,7 +415,9 @@ func (p *Platform) readServices(s *stack, all func(string) []string) error {
 		// The templates name a service's resources alike: CustomerService,
 		// CustomerTaskDefinition, CustomerBlueTargetGroup, CustomerCpuScaling…
 		prefix := strings.TrimSuffix(name, "Service")
-		td := props(s, ref(pr["TaskDefinition"]))
+		// The service takes the stack's first revision unless deploy.sh
+		// passes back the one it was created with.
+		td := props(s, ref(s.pick(pr["TaskDefinition"])))
 		svc.CPU, svc.MemoryMiB = s.number(td["Cpu"]), s.number(td["Memory"])
 		rp, _ := td["RuntimePlatform"].(map[string]any)
 		svc.Arch = s.value(rp["CpuArchitecture"])
@@ -446,8 +448,17 @@ func (p *Platform) readServices(s *stack, all func(string) []string) error {
 			switch s.value(metric["PredefinedMetricType"]) {
 			case "ECSServiceAverageCPUUtilization":
 				svc.CPUTarget = target
-			case "ALBRequestCountPerTarget":
-				svc.RequestsPerTask = target
+			}
+			// Requests per task: metric math over the blue and green target
+			// groups' RequestCount.
+			custom, _ := cfg["CustomizedMetricSpecification"].(map[string]any)
+			queries, _ := custom["Metrics"].([]any)
+			for _, q := range queries {
+				stat, _ := q.(map[string]any)["MetricStat"].(map[string]any)
+				m, _ := stat["Metric"].(map[string]any)
+				if scalar(m["MetricName"]) == "RequestCount" {
+					svc.RequestsPerTask = target
+				}
 			}
 		}
 		p.Services = append(p.Services, svc)
@@ -476,7 +487,7 @@ func (p *Platform) readServices(s *stack, all func(string) []string) error {
 	}
 	for _, name := range all("AWS::ElasticLoadBalancingV2::Listener") {
 		pr := props(s, name)
-		l := Listener{Port: s.number(pr["Port"]), Protocol: s.value(pr["Protocol"])}
+		l := Listener{Port: s.number(s.pick(pr["Port"])), Protocol: s.value(s.pick(pr["Protocol"]))}
 		l.Rules = rules[name]
 		var def Rule
 		s.applyAction(&def, pr["DefaultActions"], targetService)
