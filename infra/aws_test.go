@@ -471,7 +471,7 @@ func TestNetworkWithEndpointsInMoto(t *testing.T) {
 		got = append(got, strings.TrimPrefix(e.ServiceName, "com.amazonaws.us-east-1."))
 	}
 	slices.Sort(got)
-	if want := []string{"ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager"}; !slices.Equal(got, want) {
+	if want := []string{"codedeploy", "ec2", "ecr.api", "ecr.dkr", "logs", "s3", "secretsmanager"}; !slices.Equal(got, want) {
 		t.Errorf("the VPC's endpoints are %v, want %v", got, want)
 	}
 	var nat struct{ NatGateways []any }
