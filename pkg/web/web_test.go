@@ -416,7 +416,7 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("/metrics on the application port = %d, want 404 (metrics are private)", r.status)
 	}
 	rec := newRecorder()
-	ta.metrics.Handler().ServeHTTP(rec, httptestRequest("/metrics", "127.0.0.1:1"))
+	ta.metrics.Handler(Config{Pprof: true}).ServeHTTP(rec, metricsRequest("/metrics", "127.0.0.1:9090"))
 	body := rec.Body.String()
 	for _, want := range []string{
 		`http_requests_total{method="GET",route="/hello",status="200"} 2`,
@@ -438,9 +438,9 @@ func TestMetrics(t *testing.T) {
 		t.Error("an unknown path became a metric label")
 	}
 	pprof := newRecorder()
-	ta.metrics.Handler().ServeHTTP(pprof, httptestRequest("/debug/pprof/", "127.0.0.1:1"))
+	ta.metrics.Handler(Config{Pprof: true}).ServeHTTP(pprof, metricsRequest("/debug/pprof/", "127.0.0.1:9090"))
 	if pprof.Code != http.StatusOK {
-		t.Errorf("/debug/pprof/ on the metrics port = %d, want 200", pprof.Code)
+		t.Errorf("/debug/pprof/ on the metrics port with PPROF=1 = %d, want 200", pprof.Code)
 	}
 }
 
@@ -450,7 +450,7 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Port != 8080 || cfg.MetricsPort != 9090 || cfg.ShutdownTimeout.Seconds() != 20 || cfg.LogLevel.String() != "INFO" || len(cfg.TrustedProxies) != 5 {
+	if cfg.Port != 8080 || cfg.MetricsPort != 9090 || cfg.ShutdownTimeout.Seconds() != 20 || cfg.LogLevel.String() != "INFO" || len(cfg.TrustedProxies) != 2 {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	for _, tc := range []struct {
