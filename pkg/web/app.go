@@ -73,6 +73,9 @@ func (a *App) Engine(cfg Config, metrics *Metrics, db Pinger) (*gin.Engine, erro
 	if err := engine.SetTrustedProxies(proxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
+	// The ALB, HAProxy and the local gateway set X-Forwarded-For; gin's
+	// default also believes X-Real-IP, which only a client would send.
+	engine.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	engine.HandleMethodNotAllowed = true
 	engine.RedirectTrailingSlash = false
 	// Recovery sits inside the log and metrics so a panicking request is

@@ -145,6 +145,15 @@ func TestDefaultTrustedProxiesAreLoopbackOnly(t *testing.T) {
 			t.Errorf("client_ip from %s with X-Forwarded-For 198.51.100.7 = %v, want %s", tc.remote, got, tc.want)
 		}
 	}
+	// The load balancers set X-Forwarded-For only; X-Real-IP is whatever
+	// the client sent, even through a trusted proxy.
+	req := httptestRequest("/real-ip-from-client", "127.0.0.1:40000")
+	req.Header.Set("X-Forwarded-For", "unknown")
+	req.Header.Set("X-Real-IP", "198.51.100.66")
+	ta.engine.ServeHTTP(discard{}, req)
+	if got := ta.log.requestLine(t, "/real-ip-from-client")["client_ip"]; got != "127.0.0.1" {
+		t.Errorf("client_ip with a client's X-Real-IP = %v, want the peer 127.0.0.1", got)
+	}
 }
 
 // metricsRequest asks the metrics port for path with the given Host.
