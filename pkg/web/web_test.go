@@ -324,6 +324,16 @@ func TestRequestLogKeepsSecretsOut(t *testing.T) {
 	if d, ok := line["duration_ms"].(float64); !ok || d < 0 {
 		t.Errorf("duration_ms = %v, want a non-negative number", line["duration_ms"])
 	}
+	// The error paths too: a made-up method (405, OTHER in the metrics), an
+	// unknown API path (JSON 404), an over-long path (cut in the log).
+	for _, m := range []struct{ method, target string }{
+		{"MADEUPMETHOD", "/hello?token=abc"},
+		{http.MethodGet, "/api/nothing?token=abc"},
+		{http.MethodOptions, "/api/ok?token=abc"},
+		{http.MethodGet, "/" + strings.Repeat("p", 600) + "?token=abc"},
+	} {
+		ta.do(t, m.method, m.target, nil, "Cookie", "session=sekrit-cookie-value", "Authorization", "Bearer sekrit-bearer-value")
+	}
 	all := ta.log.String()
 	for _, secret := range []string{"token", "abc", "hunter2", "password", "sekrit", "Bearer", "session="} {
 		if strings.Contains(all, secret) {
