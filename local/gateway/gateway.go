@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Target names a target group.
@@ -203,12 +204,26 @@ func failed(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger,
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		log.Warn("gateway: target too slow", "target", string(t), "path", r.URL.Path, "error", err)
+		log.Warn("gateway: target too slow", "target", string(t), "path", capForLog(r.URL.Path), "error", err)
 		writePage(w, http.StatusGatewayTimeout, "504 Gateway Timeout", "The service behind this address did not answer in time. Try again in a moment.")
 		return
 	}
-	log.Warn("gateway: target unreachable", "target", string(t), "path", r.URL.Path, "error", err)
+	log.Warn("gateway: target unreachable", "target", string(t), "path", capForLog(r.URL.Path), "error", err)
 	writePage(w, http.StatusBadGateway, "502 Bad Gateway", "The service behind this address is not answering. Try again in a moment.")
+}
+
+// capForLog cuts a client's path to 256 bytes: a log line must not carry
+// whatever length a client chose.
+func capForLog(s string) string {
+	const limit = 256
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…(truncated)"
 }
 
 func writePage(w http.ResponseWriter, status int, title, text string) {
