@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"html"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -98,4 +99,53 @@ func TestMailtoLinksCarryOnlyTheAddress(t *testing.T) {
 	}
 	// The visible text is the address as stored, escaped once.
 	r.contains(t, "sales?bcc=spy%40evil.example&amp;subject=hi@supplier.example</a>")
+}
+
+// TestMadeUpMethodsDoNotGrowTheMetrics: 700 requests with random methods
+// (issue 12, point 6) leave the request series and /metrics about as they
+// were, instead of one series per method kept until restart.
+func TestMadeUpMethodsDoNotGrowTheMetrics(t *testing.T) {
+	t.Parallel()
+	c := newCatalogue(t)
+	c.add(t, "Blue Ridge Coffee", "Seattle")
+	r := rand.New(rand.NewPCG(7, 700))
+	for i := range 700 {
+		method := make([]byte, 6+r.IntN(20))
+		for j := range method {
+			method[j] = byte('A' + r.IntN(26))
+		}
+		request(t, c.handler, string(method), []string{"/suppliers", "/api/suppliers", "/no-such-page"}[i%3])
+	}
+	m := get(t, c.svc.MetricsHandler(), "http://127.0.0.1:9090/metrics")
+	m.want(t, http.StatusOK, "text/plain")
+	series := 0
+	for line := range strings.Lines(m.body) {
+		if strings.HasPrefix(line, "http_requests_total{") {
+			series++
+		}
+	}
+	if series > 6 || len(m.body) > 64<<10 {
+		t.Errorf("after 700 made-up methods: %d request series, /metrics %d bytes; want a few series (method=\"OTHER\") and well under 64 KB", series, len(m.body))
+	}
+	m.contains(t, `method="OTHER"`)
+}
+
+// TestMetricsPortRefusesForeignHostsAndKeepsPprofOff: the service's private
+// listener answers a scraper (by IP or localhost), not a page that rebound
+// its own name to the machine (issue 12, point 12), and has no profiles
+// unless PPROF=1.
+func TestMetricsPortRefusesForeignHostsAndKeepsPprofOff(t *testing.T) {
+	t.Parallel()
+	c := newCatalogue(t)
+	h := c.svc.MetricsHandler()
+	get(t, h, "http://localhost:9090/metrics").want(t, http.StatusOK, "text/plain")
+	get(t, h, "http://10.0.3.7:9090/metrics").want(t, http.StatusOK, "text/plain")
+	refused := get(t, h, "http://rebound.attacker.example:9090/metrics")
+	if refused.status != http.StatusMisdirectedRequest {
+		t.Errorf("Host rebound.attacker.example: /metrics = %d, want 421", refused.status)
+	}
+	refused.lacks(t, "go_goroutines")
+	if r := get(t, h, "http://127.0.0.1:9090/debug/pprof/"); r.status != http.StatusNotFound {
+		t.Errorf("/debug/pprof/ without PPROF=1 = %d, want 404", r.status)
+	}
 }
