@@ -252,3 +252,24 @@ func TestGatewayLimitsConnections(t *testing.T) {
 		t.Fatal("the waiting connection was never served after a slot was freed")
 	}
 }
+
+// TestGatewayAnswers504ForABackendThatNeverAnswers: past Server, the client
+// gets 504 instead of waiting on a stuck backend (timeout server).
+func TestGatewayAnswers504ForABackendThatNeverAnswers(t *testing.T) {
+	t.Parallel()
+	stuck := make(chan struct{})
+	cfg := testConfig()
+	cfg.Timeouts.Server = 500 * time.Millisecond
+	addr := startGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-stuck:
+		case <-r.Context().Done():
+		}
+	}), cfg)
+	t.Cleanup(func() { close(stuck) })
+	c := dial(t, addr)
+	c.send("GET /suppliers HTTP/1.1\r\nHost: gateway\r\n\r\n")
+	if resp := c.response(); resp.StatusCode != http.StatusGatewayTimeout {
+		t.Fatalf("a stuck backend answered %d, want 504", resp.StatusCode)
+	}
+}
