@@ -265,6 +265,10 @@ func (b *clientBody) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF:
 		b.done = true
+		// The server's own watch on the idle connection (it notices a
+		// client leaving) must not inherit this deadline while the
+		// backend takes its time.
+		_ = b.rc.SetReadDeadline(time.Time{})
 	case err != nil && b.err == nil && !b.stopped:
 		b.err = err
 	}

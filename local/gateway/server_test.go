@@ -273,3 +273,27 @@ func TestGatewayAnswers504ForABackendThatNeverAnswers(t *testing.T) {
 		t.Fatalf("a stuck backend answered %d, want 504", resp.StatusCode)
 	}
 }
+
+// TestGatewayWaitsOnASlowBackendAfterTheBody: once the whole body has
+// arrived, the body timeout no longer applies; the backend has Server to
+// answer, even when that is longer than Body.
+func TestGatewayWaitsOnASlowBackendAfterTheBody(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	addr := startGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		select {
+		case <-time.After(4 * cfg.Timeouts.Body):
+		case <-r.Context().Done():
+			return
+		}
+		w.Write(body)
+	}), cfg)
+	c := dial(t, addr)
+	c.send("POST /admin/supplier-add HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n\r\nname=Acme")
+	resp := c.response()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || string(body) != "name=Acme" {
+		t.Fatalf("a backend slower than the body timeout answered %d %q, want its 200", resp.StatusCode, body)
+	}
+}
