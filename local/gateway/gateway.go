@@ -199,16 +199,15 @@ func failed(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger,
 			return
 		}
 	}
-	if r.Context().Err() != nil {
-		return // the client went away; nobody is left to answer
-	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		log.Warn("gateway: target too slow", "target", string(t), "path", capForLog(r.URL.Path), "error", err)
 		writePage(w, http.StatusGatewayTimeout, "504 Gateway Timeout", "The service behind this address did not answer in time. Try again in a moment.")
 		return
 	}
-	log.Warn("gateway: target unreachable", "target", string(t), "path", capForLog(r.URL.Path), "error", err)
+	if r.Context().Err() == nil { // else the client went away: no outage to report
+		log.Warn("gateway: target unreachable", "target", string(t), "path", capForLog(r.URL.Path), "error", err)
+	}
 	writePage(w, http.StatusBadGateway, "502 Bad Gateway", "The service behind this address is not answering. Try again in a moment.")
 }
 
