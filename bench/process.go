@@ -76,7 +76,7 @@ func startService(name, bin string, env []string, logw io.Writer) (*service, err
 		metrics: "http://127.0.0.1:" + strconv.Itoa(metricsPort), exited: make(chan error, 1)}
 	s.cmd = exec.Command(bin)
 	s.cmd.Env = append(env, "PORT="+strconv.Itoa(port), "METRICS_PORT="+strconv.Itoa(metricsPort),
-		"TRUSTED_PROXIES=127.0.0.0/8")
+		"TRUSTED_PROXIES=127.0.0.0/8", "PPROF=1") // -profile reads /debug/pprof/profile
 	s.cmd.Stdout, s.cmd.Stderr = logw, logw
 	client := &http.Client{Timeout: time.Second}
 	start := time.Now()

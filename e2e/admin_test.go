@@ -30,7 +30,7 @@ func TestAddSupplierWithTrickyText(t *testing.T) {
 		Address: `12 "Quai" d'Orsay & <i>Rue</i> Ñandú`,
 		City:    "Mérida &amp; São Paulo 🫘",
 		State:   "Yucatán <script>alert(1)</script>",
-		Email:   "o'brien&sons+roast@example.com",
+		Email:   "o'brien_sons+roast@example.com", // & ? % # are refused: a mailto link gives them meaning
 		Phone:   "+1 (206) 555-0100",
 	}
 

@@ -6,6 +6,7 @@ require (
 	github.com/coffee-suppliers/coffee-suppliers/pkg v0.0.0
 	github.com/coffee-suppliers/coffee-suppliers/services/customer v0.0.0
 	github.com/coffee-suppliers/coffee-suppliers/services/employee v0.0.0
+	github.com/goccy/go-yaml v1.19.2
 )
 
 require (
@@ -30,7 +31,6 @@ require (
 	github.com/go-playground/validator/v10 v10.30.1 // indirect
 	github.com/go-sql-driver/mysql v1.10.1 // indirect
 	github.com/goccy/go-json v0.10.5 // indirect
-	github.com/goccy/go-yaml v1.19.2 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/hashicorp/golang-lru v0.5.4 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect

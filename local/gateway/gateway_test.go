@@ -109,6 +109,16 @@ func TestGatewayAnswers502WhenATargetIsDown(t *testing.T) {
 	if rec.Code != http.StatusBadGateway || !strings.Contains(rec.Body.String(), "not answering") {
 		t.Fatalf("want a 502 page, got %d %q", rec.Code, rec.Body.String())
 	}
+	// The warning names the path, cut short whatever its length.
+	var logs strings.Builder
+	gw, err = New(map[Target]*url.URL{Customer: upstream(t, "customer"), Employee: downURL}, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gw.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/admin/"+strings.Repeat("x", 5000), nil))
+	if !strings.Contains(logs.String(), "/admin/xxx") || len(logs.String()) > 1024 {
+		t.Errorf("the gateway's warning should name the path, cut to a few hundred bytes; got %d bytes: %.300s", len(logs.String()), logs.String())
+	}
 }
 
 func TestNewRefusesAMissingTarget(t *testing.T) {

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // haproxyConfig is the compose stack's load balancer configuration, which
@@ -248,5 +250,43 @@ func TestHAProxyDriftIsCaught(t *testing.T) {
 				t.Errorf("replacing %q with %q went unnoticed", m[0], m[1])
 			}
 		})
+	}
+}
+
+// TestGatewayHasHAProxysLimits: `make run`'s gateway waits on clients and
+// backends as long as HAProxy does in the compose stack, and serves as many
+// connections at once: HAProxy is read from loadbalancer/haproxy.cfg.
+func TestGatewayHasHAProxysLimits(t *testing.T) {
+	t.Parallel()
+	defaults, ok := find(parseHAProxy(readHAProxyConfig(t)), "defaults", "")
+	if !ok {
+		t.Fatal("no defaults section")
+	}
+	setting := func(keyword ...string) string {
+		lines := defaults.with(keyword...)
+		if len(lines) != 1 || len(lines[0]) != len(keyword)+1 {
+			t.Errorf("defaults: want one %q line with a value, got %q", strings.Join(keyword, " "), lines)
+			return ""
+		}
+		return lines[0][len(keyword)]
+	}
+	for _, tc := range []struct {
+		keyword string
+		want    time.Duration
+	}{
+		{"http-request", HAProxy.Timeouts.Header},
+		{"client", HAProxy.Timeouts.Body},
+		{"client", HAProxy.Timeouts.Write},
+		{"http-keep-alive", HAProxy.Timeouts.Idle},
+		{"server", HAProxy.Timeouts.Server},
+		{"connect", HAProxy.Timeouts.Connect},
+	} {
+		// The configuration writes every timeout with a unit (10s, 2s).
+		if got, err := time.ParseDuration(setting("timeout", tc.keyword)); err != nil || got != tc.want {
+			t.Errorf("timeout %s = %v (%v) in %s, the gateway has %v", tc.keyword, got, err, haproxyConfig, tc.want)
+		}
+	}
+	if got := setting("maxconn"); got != strconv.Itoa(HAProxy.MaxConns) {
+		t.Errorf("maxconn = %q in %s, the gateway has %d", got, haproxyConfig, HAProxy.MaxConns)
 	}
 }

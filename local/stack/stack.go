@@ -144,7 +144,8 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}
 	s.CustomerMetricsURL, s.EmployeeMetricsURL = customerMetrics+"/metrics", employeeMetrics+"/metrics"
 
-	gw, err := gateway.New(map[gateway.Target]*url.URL{gateway.Customer: customerURL, gateway.Employee: employeeURL}, log.With("service", "gateway"))
+	srv, err := gateway.NewServer(map[gateway.Target]*url.URL{gateway.Customer: customerURL, gateway.Employee: employeeURL},
+		log.With("service", "gateway"), gateway.HAProxy)
 	if err != nil {
 		return nil, err
 	}
@@ -157,7 +158,6 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		return nil, fmt.Errorf("gateway: listen on %s (set PORT to use another port): %w", addr, err)
 	}
 	s.URL = "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 90 * time.Second}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

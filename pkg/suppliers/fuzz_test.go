@@ -7,11 +7,15 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // FuzzValidate checks that Validate never panics and that whatever it
 // accepts fits its column: trimmed, present, valid single-line text within
-// the field's limit, and accepted again unchanged.
+// the field's limit, in NFC, without invisible (Cf, Zl, Zp) characters, and
+// accepted again unchanged; an accepted email is one plain address that no
+// mailto link can turn into headers.
 func FuzzValidate(f *testing.F) {
 	seeds := []Input{
 		valid(),
@@ -20,6 +24,8 @@ func FuzzValidate(f *testing.F) {
 		{Name: strings.Repeat("é", 256), Address: "\x00", City: "\xff", State: " \t", Email: "Name <a@b.co>", Phone: "1-800-FLOWERS"},
 		{Name: "<script>alert(1)</script>", Address: "'; DROP TABLE suppliers; --", City: "%_\\", State: "😀", Email: "o'brien@example.ie", Phone: "(206) 555-0100"},
 		{Name: "a\u2028b", Address: "\u00a0x\u00a0", City: "\u200b", State: "\ufeffWA", Email: "x@y.z.", Phone: "+1234567"},
+		{Name: "Cafe\u0301 \u202egnp.exe", Address: "1 Main\u2066 St", City: "Sea\u00adttle", State: "W\u200dA", Email: "sales?bcc=spy%40evil.example&subject=hi@supplier.example", Phone: "+1 206 555 0100"},
+		{Name: "A", Address: "B", City: "C", State: "D", Email: `"a b"@x.example`, Phone: "5550100"},
 	}
 	for _, s := range seeds {
 		f.Add(s.Name, s.Address, s.City, s.State, s.Email, s.Phone)
@@ -51,7 +57,14 @@ func FuzzValidate(f *testing.F) {
 				t.Fatalf("%s accepted %d characters, limit %d", f.Name, utf8.RuneCountInString(v), f.MaxChars)
 			case strings.ContainsFunc(v, unicode.IsControl):
 				t.Fatalf("%s accepted a control character: %q", f.Name, v)
+			case strings.ContainsFunc(v, func(r rune) bool { return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) }):
+				t.Fatalf("%s accepted an invisible character: %q", f.Name, v)
+			case !norm.NFC.IsNormalString(v):
+				t.Fatalf("%s accepted text not in NFC: %q", f.Name, v)
 			}
+		}
+		if strings.ContainsAny(out.Email, "?&%#\"") || strings.Count(out.Email, "@") != 1 {
+			t.Fatalf("email accepted with a character a mailto link gives meaning: %q", out.Email)
 		}
 		again, err := Validate(out)
 		if err != nil || again != out {

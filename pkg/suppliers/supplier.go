@@ -8,14 +8,16 @@ package suppliers
 import (
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
-// Supplier is one row of the suppliers table. Text is stored exactly as the
-// employee typed it (after trimming); escaping happens once, on output.
+// Supplier is one row of the suppliers table. Text is stored as the
+// employee typed it, trimmed and in Unicode's composed normal form (NFC);
+// escaping happens once, on output.
 type Supplier struct {
 	ID      int64  `json:"id"`
 	Name    string `json:"name"`
@@ -90,12 +92,18 @@ const (
 	maxPhoneDigits = 15
 )
 
-// Validate trims every field and checks it against the column it goes into.
-// It returns the trimmed input, and FieldErrors when anything is wrong.
+// Validate trims every field, brings it to NFC (so an accent typed as a
+// combining mark and the precomposed letter are the same text, compared,
+// searched and counted alike) and checks it against the column it goes
+// into. It returns the cleaned input, and FieldErrors when anything is
+// wrong.
 func Validate(in Input) (Input, error) {
 	errs := FieldErrors{}
 	for _, f := range Fields {
 		v := strings.TrimSpace(f.Value(in))
+		if utf8.ValidString(v) {
+			v = norm.NFC.String(v)
+		}
 		f.Set(&in, v)
 		if msg := checkText(f, v); msg != "" {
 			errs[f.Name] = msg
@@ -123,6 +131,8 @@ func checkText(f Field, v string) string {
 		return f.Label + " contains characters that are not valid text."
 	case strings.ContainsFunc(v, unicode.IsControl):
 		return f.Label + " must be a single line without control characters."
+	case strings.ContainsFunc(v, invisible):
+		return f.Label + " contains invisible characters (direction marks, zero-width spaces or line separators). Type it again without them."
 	}
 	if n := utf8.RuneCountInString(v); n > f.MaxChars {
 		return fmt.Sprintf("%s must be at most %d characters (this one has %d).", f.Label, f.MaxChars, n)
@@ -130,15 +140,58 @@ func checkText(f Field, v string) string {
 	return ""
 }
 
-// validEmail accepts a bare address (no display name) whose domain has a dot.
+// invisible reports Unicode format characters (Cf: bidirectional overrides
+// and isolates, zero-width spaces and joiners, the byte order mark, soft
+// hyphens) and line and paragraph separators (Zl, Zp). A browser shows
+// none of them, yet they reorder what a reader sees (an RTL override makes
+// "moc.elpmaxe" read "example.com") or make two equal-looking texts differ.
+func invisible(r rune) bool {
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
+}
+
+// validEmail accepts a plain address: a dot-atom local part (see
+// localPartRune), one @, and a domain of two or more labels of letters,
+// digits and inner hyphens. No quoted local parts, comments, display names
+// or domain literals: nothing a mailto link or a reader could take for more
+// than one address.
 func validEmail(s string) bool {
-	addr, err := mail.ParseAddress(s)
-	if err != nil || addr.Address != s || addr.Name != "" {
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
 		return false
 	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	return strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+	for atom := range strings.SplitSeq(s[:at], ".") {
+		if atom == "" || strings.ContainsFunc(atom, func(r rune) bool { return !localPartRune(r) }) {
+			return false
+		}
+	}
+	labels := strings.Split(s[at+1:], ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, label := range labels {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' ||
+			strings.ContainsFunc(label, func(r rune) bool { return r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// localPartRune is RFC 5322's atext without the four characters that mean
+// something in a mailto URL (RFC 6068): ? starts the headers a link adds
+// to the message (cc, bcc, subject, body), & separates them, % is an escape
+// that can hide either from a reader, and # ends the address. What is left
+// (letters, digits and !$'*+-/=^_`{|}~) only ever names a mailbox; = is
+// kept because it means nothing without a ?. Letters, digits and marks of
+// other scripts are kept for internationalised addresses (RFC 6532).
+func localPartRune(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return true
+	case r < utf8.RuneSelf:
+		return strings.ContainsRune("!$'*+-/=^_`{|}~", r)
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
 // validPhone accepts digits with spaces, dots, dashes and parentheses, and a

@@ -13,7 +13,9 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -71,6 +73,9 @@ func (a *App) Engine(cfg Config, metrics *Metrics, db Pinger) (*gin.Engine, erro
 	if err := engine.SetTrustedProxies(proxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
+	// The ALB, HAProxy and the local gateway set X-Forwarded-For; gin's
+	// default also believes X-Real-IP, which only a client would send.
+	engine.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	engine.HandleMethodNotAllowed = true
 	engine.RedirectTrailingSlash = false
 	// Recovery sits inside the log and metrics so a panicking request is
@@ -90,14 +95,40 @@ func (a *App) Engine(cfg Config, metrics *Metrics, db Pinger) (*gin.Engine, erro
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
-	engine.NoRoute(a.Page(func(c *gin.Context) error {
+	engine.NoRoute(a.errorRoute(func(c *gin.Context) error {
+		if isAPIPath(c.Request.URL.Path) {
+			return &Error{Status: http.StatusNotFound, Title: "Not found",
+				Message: "There is nothing at this address. The API's paths are listed in /api/openapi.json."}
+		}
 		return &Error{Status: http.StatusNotFound, Title: "Page not found",
 			Message: "There is no page at this address. Check the link, or start again from the home page."}
 	}))
-	engine.NoMethod(a.Page(func(c *gin.Context) error {
-		return Errorf(http.StatusMethodNotAllowed, "This address does not accept "+c.Request.Method+" requests.")
+	engine.NoMethod(a.errorRoute(func(c *gin.Context) error {
+		method, _ := capForLog(c.Request.Method)
+		return Errorf(http.StatusMethodNotAllowed, "This address does not accept "+method+" requests.")
 	}))
 	return engine, nil
+}
+
+// APIPrefix is where the JSON API lives: everything under it answers JSON,
+// errors included.
+const APIPrefix = "/api"
+
+func isAPIPath(p string) bool {
+	return p == APIPrefix || strings.HasPrefix(p, APIPrefix+"/")
+}
+
+// errorRoute adapts the not-found and method-not-allowed handlers: JSON
+// under APIPrefix, an HTML page elsewhere.
+func (a *App) errorRoute(h Handler) gin.HandlerFunc {
+	page, api := a.Page(h), a.API(h)
+	return func(c *gin.Context) {
+		if isAPIPath(c.Request.URL.Path) {
+			api(c)
+			return
+		}
+		page(c)
+	}
 }
 
 // Page adapts a Handler whose errors are shown as HTML pages.
@@ -190,20 +221,43 @@ func (a *App) requestLog(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
+	method, methodCut := capForLog(c.Request.Method)
+	path, pathCut := capForLog(c.Request.URL.Path)
 	attrs := []slog.Attr{
 		slog.String("request_id", RequestID(c)),
-		slog.String("method", c.Request.Method),
+		slog.String("method", method),
 		slog.String("route", route),
-		slog.String("path", c.Request.URL.Path),
+		slog.String("path", path),
 		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 		slog.Int("bytes", max(c.Writer.Size(), 0)),
 		slog.String("client_ip", c.ClientIP()),
 	}
+	if methodCut || pathCut {
+		attrs = append(attrs, slog.Bool("truncated", true))
+	}
 	if err, ok := c.Get(errorKey); ok {
 		attrs = append(attrs, slog.Any("error", err))
 	}
 	a.log.LogAttrs(c.Request.Context(), level, "request", attrs...)
+}
+
+// maxLoggedBytes caps what a log line copies from a request (its method
+// and path): any token is a valid method and a path may be as long as the
+// header limit, and a client must not be able to fill the log with them.
+const maxLoggedBytes = 256
+
+// capForLog returns s cut to maxLoggedBytes (at a character boundary) and
+// whether it was cut; the request line then says truncated: true.
+func capForLog(s string) (string, bool) {
+	if len(s) <= maxLoggedBytes {
+		return s, false
+	}
+	cut := maxLoggedBytes
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…", true
 }
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:=-]{1,128}$`)

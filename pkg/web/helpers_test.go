@@ -75,6 +75,12 @@ type testApp struct {
 // every path through the adapters.
 func newTestApp(t *testing.T, ping error) *testApp {
 	t.Helper()
+	return newTestAppConfig(t, ping, Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+}
+
+// newTestAppConfig is newTestApp with the given settings.
+func newTestAppConfig(t *testing.T, ping error, cfg Config) *testApp {
+	t.Helper()
 	logs := &syncBuffer{}
 	log := NewLogger(logs, "test", -8) // everything, debug included
 	app, err := NewApp(log, Site{Service: "test", Section: "Tests", Home: "/", Nav: []Link{{"Home", "/"}}}, testPages)
@@ -87,7 +93,6 @@ func newTestApp(t *testing.T, ping error) *testApp {
 	}
 	t.Cleanup(func() { db.Close() })
 	metrics := NewMetrics("test", db)
-	cfg := Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
 	engine, err := app.Engine(cfg, metrics, fakePinger{ping})
 	if err != nil {
 		t.Fatal(err)

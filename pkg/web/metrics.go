@@ -2,10 +2,14 @@ package web
 
 import (
 	"database/sql"
+	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
+	"os"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -57,20 +61,53 @@ func NewMetrics(service string, db *sql.DB) *Metrics {
 // Registry lets callers add their own collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
-// Handler serves the metrics port: /metrics and the pprof profiles.
-func (m *Metrics) Handler() http.Handler {
+// Handler serves the metrics port: /metrics, and the pprof profiles when
+// cfg.Pprof is set. It answers only the hosts a scraper or a developer
+// uses (see expectedMetricsHost); anything else gets 421.
+func (m *Metrics) Handler(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry}))
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	return mux
+	if cfg.Pprof {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
+	self, _ := os.Hostname()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !expectedMetricsHost(r.Host, self) {
+			http.Error(w, "This port answers only to an IP address, localhost or the machine's own name.", http.StatusMisdirectedRequest)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
-// instrument records every request under its route pattern; unknown paths
-// share one label so scanners cannot explode the series count.
+// expectedMetricsHost reports whether a metrics request's Host is one a
+// scraper or a developer uses: an IP literal (Prometheus and the CloudWatch
+// agent scrape a task by its IP), localhost, or this machine's own name
+// (self). A browser tricked by DNS rebinding sends the attacker's name and
+// is refused. A request without Host (HTTP/1.0) comes from no browser.
+func expectedMetricsHost(host, self string) bool {
+	name := host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		name = h
+	}
+	name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
+	if name == "" {
+		return true
+	}
+	if _, err := netip.ParseAddr(name); err == nil {
+		return true
+	}
+	name = strings.TrimSuffix(name, ".")
+	return strings.EqualFold(name, "localhost") || (self != "" && strings.EqualFold(name, self))
+}
+
+// instrument records every request under its route pattern and method;
+// unknown paths and unknown methods share one label each, so scanners
+// cannot explode the series count.
 func (m *Metrics) instrument(c *gin.Context) {
 	start := time.Now()
 	c.Next()
@@ -78,8 +115,20 @@ func (m *Metrics) instrument(c *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
-	m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
-	m.duration.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
+	method := methodLabel(c.Request.Method)
+	m.requests.WithLabelValues(route, method, strconv.Itoa(c.Writer.Status())).Inc()
+	m.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+}
+
+// methodLabel is the method as a metric label: the standard methods by
+// name, anything else (any token is a valid method) as OTHER.
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
 
 // BuildVersion reports the module version and VCS revision stamped by the

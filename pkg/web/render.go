@@ -91,7 +91,40 @@ type templates map[string]*template.Template
 
 var funcs = template.FuncMap{
 	"pageURL": pageURL,
+	"mailto":  mailtoURL,
 	"add":     func(a, b int) int { return a + b },
+}
+
+// mailtoURL links an email address so that nothing in it can become a
+// header of the visitor's message: a mailto URL's ? starts headers (cc,
+// bcc, subject, body), & separates them and # ends the address, and
+// html/template leaves them as they are after "mailto:". Every byte but
+// letters, digits, -._~ and the last @ is percent-encoded, so even a
+// crafted row stored before validation refused it links one address.
+func mailtoURL(address string) template.URL {
+	at := strings.LastIndexByte(address, '@')
+	if at < 0 {
+		return template.URL("mailto:" + escapeMailto(address))
+	}
+	return template.URL("mailto:" + escapeMailto(address[:at]) + "@" + escapeMailto(address[at+1:]))
+}
+
+// escapeMailto percent-encodes every byte of s but RFC 3986's unreserved
+// characters.
+func escapeMailto(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
 
 // pageURL is the query string for page n of the same list and search.

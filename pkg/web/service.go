@@ -27,7 +27,7 @@ type Service struct {
 	App     *App
 	Engine  *gin.Engine
 	Store   *suppliers.Store
-	metrics *Metrics
+	metrics http.Handler
 }
 
 // NewService assembles a service over an open pool. templates holds the
@@ -50,14 +50,14 @@ func NewService(log *slog.Logger, cfg Config, db *sql.DB, site Site, templates f
 	if err != nil {
 		return nil, err
 	}
-	return &Service{App: app, Engine: engine, Store: store, metrics: metrics}, nil
+	return &Service{App: app, Engine: engine, Store: store, metrics: metrics.Handler(cfg)}, nil
 }
 
 // Handler serves the application port.
 func (s *Service) Handler() http.Handler { return s.Engine }
 
 // MetricsHandler serves the private metrics port.
-func (s *Service) MetricsHandler() http.Handler { return s.metrics.Handler() }
+func (s *Service) MetricsHandler() http.Handler { return s.metrics }
 
 // Builder is a service's constructor, e.g. the customer's server.New.
 // lookup reads the environment, for settings only that service has (the

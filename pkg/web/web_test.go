@@ -324,6 +324,16 @@ func TestRequestLogKeepsSecretsOut(t *testing.T) {
 	if d, ok := line["duration_ms"].(float64); !ok || d < 0 {
 		t.Errorf("duration_ms = %v, want a non-negative number", line["duration_ms"])
 	}
+	// The error paths too: a made-up method (405, OTHER in the metrics), an
+	// unknown API path (JSON 404), an over-long path (cut in the log).
+	for _, m := range []struct{ method, target string }{
+		{"MADEUPMETHOD", "/hello?token=abc"},
+		{http.MethodGet, "/api/nothing?token=abc"},
+		{http.MethodOptions, "/api/ok?token=abc"},
+		{http.MethodGet, "/" + strings.Repeat("p", 600) + "?token=abc"},
+	} {
+		ta.do(t, m.method, m.target, nil, "Cookie", "session=sekrit-cookie-value", "Authorization", "Bearer sekrit-bearer-value")
+	}
 	all := ta.log.String()
 	for _, secret := range []string{"token", "abc", "hunter2", "password", "sekrit", "Bearer", "session="} {
 		if strings.Contains(all, secret) {
@@ -416,7 +426,7 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("/metrics on the application port = %d, want 404 (metrics are private)", r.status)
 	}
 	rec := newRecorder()
-	ta.metrics.Handler().ServeHTTP(rec, httptestRequest("/metrics", "127.0.0.1:1"))
+	ta.metrics.Handler(Config{Pprof: true}).ServeHTTP(rec, metricsRequest("/metrics", "127.0.0.1:9090"))
 	body := rec.Body.String()
 	for _, want := range []string{
 		`http_requests_total{method="GET",route="/hello",status="200"} 2`,
@@ -438,9 +448,9 @@ func TestMetrics(t *testing.T) {
 		t.Error("an unknown path became a metric label")
 	}
 	pprof := newRecorder()
-	ta.metrics.Handler().ServeHTTP(pprof, httptestRequest("/debug/pprof/", "127.0.0.1:1"))
+	ta.metrics.Handler(Config{Pprof: true}).ServeHTTP(pprof, metricsRequest("/debug/pprof/", "127.0.0.1:9090"))
 	if pprof.Code != http.StatusOK {
-		t.Errorf("/debug/pprof/ on the metrics port = %d, want 200", pprof.Code)
+		t.Errorf("/debug/pprof/ on the metrics port with PPROF=1 = %d, want 200", pprof.Code)
 	}
 }
 
@@ -450,7 +460,7 @@ func TestConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Port != 8080 || cfg.MetricsPort != 9090 || cfg.ShutdownTimeout.Seconds() != 20 || cfg.LogLevel.String() != "INFO" || len(cfg.TrustedProxies) != 5 {
+	if cfg.Port != 8080 || cfg.MetricsPort != 9090 || cfg.ShutdownTimeout.Seconds() != 20 || cfg.LogLevel.String() != "INFO" || len(cfg.TrustedProxies) != 2 {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	for _, tc := range []struct {

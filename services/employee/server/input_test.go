@@ -37,6 +37,11 @@ func inputCases(f suppliers.Field) []inputCase {
 		{"html and script", `<script>alert("x")</script><b>bold</b>`, freeText},
 		{"sql fragment", "'; DROP TABLE suppliers; --", freeText},
 		{"surrounding spaces", "  Padded Value  ", freeText},
+		// Invisible characters that reorder or disguise text (Cf, Zl, Zp).
+		{"right-to-left override", "Acme \u202egnp.exe", false},
+		{"zero-width space", "Ac\u200bme", false},
+		{"byte order mark", "\ufeffAcme", false},
+		{"line separator", "first\u2028second", false},
 	}
 	if freeText {
 		cases = append(cases, inputCase{"exactly the column in accents", strings.Repeat("é", f.MaxChars), true})
@@ -49,6 +54,8 @@ func inputCases(f suppliers.Field) []inputCase {
 			inputCase{"display name", "Orders <orders@example.com>", false},
 			inputCase{"no domain dot", "orders@localhost", false},
 			inputCase{"sql in address", "x'--@example.com", true},
+			inputCase{"mailto header injection", "sales?bcc=spy%40evil.example&subject=hi@supplier.example", false},
+			inputCase{"quoted local part", `"sales desk"@example.com`, false},
 		)
 	case "phone":
 		cases = append(cases,

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -57,6 +58,10 @@ func TestNoSecretInAnyLogLine(t *testing.T) {
 	wantRedirect(t, postForm(t, b, updatePathOf(id), editForm(changed, 1)), "/admin/suppliers?notice=updated")
 	wantStatus(t, get(t, b, removePathOf(id)), http.StatusOK)
 	wantRedirect(t, postForm(t, b, removePathOf(id), url.Values{"version": {"2"}}), "/admin/suppliers?notice=deleted")
+	// Made-up methods and unknown paths reach the log cut short, never
+	// with the cookie the browser sends along.
+	wantStatus(t, serve(b, httptest.NewRequest(strings.Repeat("PROPFIND", 40), listPath, nil)), http.StatusMethodNotAllowed)
+	wantStatus(t, serve(b, httptest.NewRequest(http.MethodGet, "/admin/"+strings.Repeat("x", 600)+"?q=secret-query", nil)), http.StatusNotFound)
 	wantRedirect(t, postForm(t, b, logoutPath, url.Values{}), loginPath+"?signed_out=1")
 
 	text := logs.String()
