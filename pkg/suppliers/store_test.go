@@ -511,8 +511,8 @@ func TestEnsureAccountsGrantsLeastPrivilege(t *testing.T) {
 		if err != nil {
 			t.Fatalf("employee Update: %v", err)
 		}
-		if err := empl.Delete(ctx, testActor, s.ID, s.Version); err != nil {
-			t.Fatalf("employee Delete: %v", err)
+		if err := empl.DeleteOnce(ctx, testActor, "a-form-token", s.ID, s.Version); err != nil {
+			t.Fatalf("employee Delete with a form token: %v", err)
 		}
 	})
 	t.Run("employee cannot rewrite history", func(t *testing.T) {
@@ -529,7 +529,7 @@ func TestEnsureAccountsGrantsLeastPrivilege(t *testing.T) {
 		if _, err := cust.EmployeeByEmail(ctx, "a@b.example"); err == nil || errors.Is(err, suppliers.ErrNotFound) {
 			t.Errorf("customer can look up employee accounts: %v", err)
 		}
-		for _, table := range []string{"employees", "supplier_audit", "login_throttle"} {
+		for _, table := range []string{"employees", "supplier_audit", "login_throttle", "form_tokens"} {
 			if _, err := custDB.ExecContext(ctx, "SELECT COUNT(*) FROM "+table); err == nil {
 				t.Errorf("customer can read %s", table)
 			}
