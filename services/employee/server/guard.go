@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -27,6 +28,13 @@ func (h handlers) guard(c *gin.Context) {
 		return
 	}
 	session, state := h.sessions.Read(c.Request)
+	if state == auth.Active {
+		var err error
+		if state, err = h.checkGeneration(c, session); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
 	switch {
 	case state == auth.Active:
 		if h.sessions.Touch(&session) {
@@ -70,6 +78,24 @@ func (h handlers) guard(c *gin.Context) {
 		}
 	}
 	c.Next()
+}
+
+// checkGeneration ends a session whose employee has signed out (or been
+// signed out everywhere, or had their password reset) since it began: it
+// is then treated as expired, so it opens nothing and is never refreshed.
+// The generation comes from this replica's cache, at most
+// auth.GenerationCacheTTL old, so most requests cost no query.
+func (h handlers) checkGeneration(c *gin.Context, s auth.Session) (auth.State, error) {
+	current, err := h.generations.Current(c.Request.Context(), s.EmployeeID)
+	switch {
+	case errors.Is(err, suppliers.ErrNotFound):
+		return auth.Expired, nil // the account is gone
+	case err != nil:
+		return auth.None, err
+	case current != s.Generation:
+		return auth.Expired, nil
+	}
+	return auth.Active, nil
 }
 
 // refuseVisitor answers a request that needs a signed-in employee. Pages
