@@ -112,20 +112,41 @@ func (st *Store) UpgradePasswordHash(ctx context.Context, id int64, oldHash, new
 	return nil
 }
 
-// SessionGeneration returns the employee's session generation, or
-// ErrNotFound when the account no longer exists.
-func (st *Store) SessionGeneration(ctx context.Context, id int64) (int64, error) {
+// EndSession ends one signed-in session, named by its id (a hash that
+// cannot be turned back into the cookie), for good: it is remembered until
+// until, when the session would have expired anyway, then purged.
+func (st *Store) EndSession(ctx context.Context, sessionID string, until time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
-	var generation int64
-	err := st.db.QueryRowContext(ctx, "SELECT session_generation FROM employees WHERE id = ?", id).Scan(&generation)
+	if _, err := st.db.ExecContext(ctx,
+		"INSERT INTO ended_sessions (session_id, ends_at) VALUES (?, ?) ON DUPLICATE KEY UPDATE ends_at = ends_at",
+		sessionID, until.UTC().Truncate(time.Second).Add(time.Second)); err != nil {
+		return classify("end session", err)
+	}
+	// Committed: a failed purge is not the sign-out's, and the next one
+	// purges again.
+	_, _ = st.db.ExecContext(ctx, "DELETE FROM ended_sessions WHERE ends_at < ? LIMIT 100", time.Now().UTC())
+	return nil
+}
+
+// SessionValid reports whether a signed-in session may go on: its
+// employee still exists at the session's generation, and the session has
+// not been ended. One query, whatever the answer.
+func (st *Store) SessionValid(ctx context.Context, employeeID, generation int64, sessionID string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout)
+	defer cancel()
+	var current int64
+	var ended int
+	err := st.db.QueryRowContext(ctx,
+		"SELECT session_generation, (SELECT COUNT(*) FROM ended_sessions WHERE session_id = ?) FROM employees WHERE id = ?",
+		sessionID, employeeID).Scan(&current, &ended)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, fmt.Errorf("employee account %d: %w", id, ErrNotFound)
+		return false, nil // the account is gone
 	}
 	if err != nil {
-		return 0, classify("read session generation", err)
+		return false, classify("check session", err)
 	}
-	return generation, nil
+	return current == generation && ended == 0, nil
 }
 
 // EndSessions raises the employee's session generation, so every session

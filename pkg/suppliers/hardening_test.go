@@ -50,11 +50,11 @@ func TestSessionGenerations(t *testing.T) {
 	}
 	generation := func() int64 {
 		t.Helper()
-		g, err := st.SessionGeneration(ctx, e.ID)
+		got, err := st.EmployeeByEmail(ctx, e.Email)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return g
+		return got.SessionGeneration
 	}
 	if g := generation(); g != 0 || e.SessionGeneration != 0 {
 		t.Fatalf("a new account's generation is %d (%d), want 0", g, e.SessionGeneration)
@@ -76,11 +76,61 @@ func TestSessionGenerations(t *testing.T) {
 	if got, _ := st.EmployeeByEmail(ctx, e.Email); got.PasswordHash != "$argon2id$reset-upgraded" || got.SessionGeneration != 2 {
 		t.Errorf("after the upgrades: %+v, want the reset's hash upgraded at generation 2", got)
 	}
-	if _, err := st.SessionGeneration(ctx, e.ID+100); !errors.Is(err, suppliers.ErrNotFound) {
-		t.Errorf("generation of a missing account: %v, want ErrNotFound", err)
-	}
 	if _, err := st.EndSessions(ctx, e.ID+100); !errors.Is(err, suppliers.ErrNotFound) {
 		t.Errorf("ending a missing account's sessions: %v, want ErrNotFound", err)
+	}
+}
+
+// TestSessionsEnd: a session stays valid until it is ended, its
+// employee's generation moves on, or the account is gone; ended sessions
+// are remembered until they would have expired anyway.
+func TestSessionsEnd(t *testing.T) {
+	t.Parallel()
+	_, admin, st := migrated(t)
+	ctx := t.Context()
+	e, err := st.CreateEmployee(ctx, "ana@coffee-suppliers.example", "$argon2id$hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := func(generation int64, id string) bool {
+		t.Helper()
+		ok, err := st.SessionValid(ctx, e.ID, generation, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if !valid(0, "session-a") || !valid(0, "session-b") {
+		t.Fatal("new sessions are not valid")
+	}
+	if err := st.EndSession(ctx, "session-a", time.Now().Add(12*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EndSession(ctx, "session-a", time.Now().Add(12*time.Hour)); err != nil {
+		t.Errorf("ending a session twice: %v", err)
+	}
+	if valid(0, "session-a") || !valid(0, "session-b") {
+		t.Error("signing out one session did not end exactly that one")
+	}
+	if _, err := st.EndSessions(ctx, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if valid(0, "session-b") || !valid(1, "session-c") {
+		t.Error("after ending every session, an old one is valid or a new one is not")
+	}
+	if ok, err := st.SessionValid(ctx, e.ID+100, 0, "session-d"); ok || err != nil {
+		t.Errorf("a session of a missing account: %v, %v; want invalid", ok, err)
+	}
+	// Expired entries are purged by the next sign-out.
+	if err := st.EndSession(ctx, "session-old", time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.EndSession(ctx, "session-e", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM ended_sessions WHERE session_id = 'session-old'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("an ended session past its expiry is still kept (%d, %v)", n, err)
 	}
 }
 

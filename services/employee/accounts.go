@@ -131,7 +131,7 @@ func accounts(ctx context.Context, args []string, lookup func(string) (string, b
 			return err
 		}
 		fmt.Fprintf(stdout, "Set a new password for %s and signed out all its sessions (within %s on every replica).\n",
-			normalized, auth.GenerationCacheTTL)
+			normalized, auth.SessionCheckTTL)
 	case "sign-out-everywhere":
 		e, err := store.EmployeeByEmail(ctx, normalized)
 		if errors.Is(err, suppliers.ErrNotFound) {
@@ -144,7 +144,7 @@ func accounts(ctx context.Context, args []string, lookup func(string) (string, b
 			return err
 		}
 		fmt.Fprintf(stdout, "Signed out every session of %s (within %s on every replica). The password is unchanged: if it may be known, run employee accounts reset-password --email %s.\n",
-			normalized, auth.GenerationCacheTTL, normalized)
+			normalized, auth.SessionCheckTTL, normalized)
 	case "unlock":
 		if err := unlock(ctx, store, normalized); err != nil {
 			return err

@@ -35,7 +35,7 @@ func accountsEnv(t *testing.T) (map[string]string, *suppliers.Store) {
 	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(),
 		"SELECT, INSERT, UPDATE, DELETE ON %s.suppliers", "SELECT, INSERT ON %s.supplier_audit",
 		"SELECT, INSERT, UPDATE ON %s.employees", "SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle",
-		"SELECT, INSERT, DELETE ON %s.form_tokens")
+		"SELECT, INSERT, DELETE ON %s.ended_sessions", "SELECT, INSERT, DELETE ON %s.form_tokens")
 	env := map[string]string{
 		"APP_DB_HOST": employee.Host, "APP_DB_PORT": strconv.Itoa(employee.Port), "APP_DB_NAME": employee.Name,
 		"APP_DB_USER": employee.User, "APP_DB_PASSWORD": employee.Password,
@@ -179,7 +179,7 @@ func TestAccountsSignOutEverywhereAndUnlock(t *testing.T) {
 
 	runAccounts(t, env, "", "sign-out-everywhere", "--email", " Ana@Coffee-Suppliers.example").
 		want(t, 0, "Signed out every session of "+email)
-	clock.Advance(auth.GenerationCacheTTL)
+	clock.Advance(auth.SessionCheckTTL)
 	if code := getWithCookie(svc.Handler(), "/admin/suppliers", cookie); code != http.StatusSeeOther {
 		t.Errorf("after sign-out-everywhere the old cookie gets %d, want 303 to sign in", code)
 	}

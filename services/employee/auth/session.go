@@ -51,10 +51,9 @@ type Session struct {
 	// page cache.
 	ChangedAt time.Time
 	// Generation is the employee's session generation when they signed
-	// in. Signing out, `employee accounts sign-out-everywhere` and a
-	// password reset raise the generation stored with the account, and a
-	// session of an older generation is no longer accepted (see
-	// GenerationCache).
+	// in. `employee accounts sign-out-everywhere` and a password reset
+	// raise the generation stored with the account, and a session of an
+	// older generation is no longer accepted (see SessionChecks).
 	Generation int64
 }
 
@@ -312,6 +311,11 @@ func (m *Manager) NewSignedIn(employeeID int64, email string, generation int64) 
 	return Session{EmployeeID: employeeID, Email: email, CSRFToken: NewToken(), IssuedAt: now, LastSeen: now,
 		Generation: generation}
 }
+
+// Ends is when s expires at the latest, whatever its use (MaxAge after
+// sign-in, plus the clock skew allowed between replicas): an ended session
+// need not be remembered longer.
+func (m *Manager) Ends(s Session) time.Time { return s.IssuedAt.Add(m.maxAge + clockSkew) }
 
 // Touch moves an active session's last-seen time to now when it is at
 // least RefreshEvery old, and says whether it did: re-issuing the cookie on

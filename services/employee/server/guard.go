@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -30,7 +29,7 @@ func (h handlers) guard(c *gin.Context) {
 	session, state := h.sessions.Read(c.Request)
 	if state == auth.Active {
 		var err error
-		if state, err = h.checkGeneration(c, session); err != nil {
+		if state, err = h.checkSession(c, session); err != nil {
 			h.fail(c, err)
 			return
 		}
@@ -80,19 +79,17 @@ func (h handlers) guard(c *gin.Context) {
 	c.Next()
 }
 
-// checkGeneration ends a session whose employee has signed out (or been
-// signed out everywhere, or had their password reset) since it began: it
-// is then treated as expired, so it opens nothing and is never refreshed.
-// The generation comes from this replica's cache, at most
-// auth.GenerationCacheTTL old, so most requests cost no query.
-func (h handlers) checkGeneration(c *gin.Context, s auth.Session) (auth.State, error) {
-	current, err := h.generations.Current(c.Request.Context(), s.EmployeeID)
+// checkSession refuses a session that was signed out, or whose employee
+// was signed out everywhere or had their password reset, since it began:
+// it is then treated as expired, so it opens nothing and is never
+// refreshed. The answer comes from this replica's cache, at most
+// auth.SessionCheckTTL old, so most requests cost no query.
+func (h handlers) checkSession(c *gin.Context, s auth.Session) (auth.State, error) {
+	valid, err := h.sessionChecks.Valid(c.Request.Context(), s)
 	switch {
-	case errors.Is(err, suppliers.ErrNotFound):
-		return auth.Expired, nil // the account is gone
 	case err != nil:
 		return auth.None, err
-	case current != s.Generation:
+	case !valid:
 		return auth.Expired, nil
 	}
 	return auth.Active, nil

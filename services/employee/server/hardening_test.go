@@ -19,7 +19,7 @@ import (
 // TestACopiedCookieDiesWithSignOut: a session cookie copied before
 // signing out (from a shared machine, say) opens nothing afterwards: not on
 // this replica at once, not on another once its short cache has expired,
-// and it is never refreshed.
+// and it is never refreshed. The employee's other sessions go on.
 func TestACopiedCookieDiesWithSignOut(t *testing.T) {
 	t.Parallel()
 	svc := newTestService(t)
@@ -27,13 +27,15 @@ func TestACopiedCookieDiesWithSignOut(t *testing.T) {
 	other := otherReplica(t, svc)
 	copied := b.sessionCookie()
 	token := b.csrfToken()
+	phone := newBrowser(svc.raw)
+	phone.signIn(t, testEmail, testPassword)
 	// The other replica has seen the session before the sign-out, so its
 	// cache holds it.
 	wantStatus(t, serve(other, withCookie(httptest.NewRequest(http.MethodGet, listPath, nil), copied)), http.StatusOK)
 
 	wantRedirect(t, postForm(t, b, logoutPath, url.Values{}), loginPath+"?signed_out=1")
 	// A minute on, a live session's cookie would be refreshed.
-	svc.clock.Advance(auth.RefreshEvery + auth.GenerationCacheTTL)
+	svc.clock.Advance(auth.RefreshEvery + auth.SessionCheckTTL)
 	for name, h := range map[string]http.Handler{"this replica": svc.raw, "another replica": other} {
 		for _, path := range []string{"/admin", listPath, addPath} {
 			rec := serve(h, withCookie(httptest.NewRequest(http.MethodGet, path, nil), copied))
@@ -55,6 +57,7 @@ func TestACopiedCookieDiesWithSignOut(t *testing.T) {
 	if n := countRows(t, svc.db); n != 0 {
 		t.Errorf("%d suppliers added with a signed-out session's cookie", n)
 	}
+	wantStatus(t, get(t, phone, listPath), http.StatusOK)
 	// Signing in again works as ever.
 	b.signIn(t, testEmail, testPassword)
 }

@@ -132,7 +132,6 @@ func (h handlers) login(c *gin.Context) error {
 	if auth.NeedsRehash(employee.PasswordHash) {
 		h.upgradeHash(ctx, employee, password)
 	}
-	h.generations.Set(employee.ID, employee.SessionGeneration)
 	// A new session with a new CSRF token: nothing an attacker may have
 	// planted before sign-in carries over (no session fixation).
 	if !h.writeSession(c, h.sessions.NewSignedIn(employee.ID, employee.Email, employee.SessionGeneration)) {
@@ -265,17 +264,13 @@ func (h handlers) upgradeHash(ctx context.Context, employee suppliers.Employee, 
 
 func (h handlers) logout(c *gin.Context) error {
 	s := session(c)
-	// Every session of this employee ends, copies of this cookie included:
-	// at once on this replica, within auth.GenerationCacheTTL on others.
-	generation, err := h.store.EndSessions(c.Request.Context(), s.EmployeeID)
-	switch {
-	case errors.Is(err, suppliers.ErrNotFound):
-		// The account is gone; its sessions with it.
-	case err != nil:
+	// The session ends for good, copies of this cookie included: at once
+	// on this replica, within auth.SessionCheckTTL on the others. The
+	// employee's other sessions (another browser, a phone) go on.
+	if err := h.store.EndSession(c.Request.Context(), auth.SessionID(s), h.sessions.Ends(s)); err != nil {
 		return err
-	default:
-		h.generations.Set(s.EmployeeID, generation)
 	}
+	h.sessionChecks.Ended(s)
 	// A fresh anonymous session replaces the employee's: its token is new,
 	// so forms of the old session no longer post.
 	if !h.writeSession(c, h.sessions.NewAnonymous()) {

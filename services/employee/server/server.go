@@ -60,9 +60,9 @@ type handlers struct {
 	log        *slog.Logger
 	sleep      func(ctx context.Context, d time.Duration) error
 	firstAdmin *firstAdmin
-	// generations is each employee's session generation, as this replica
-	// last read it: a session of an older one has been ended.
-	generations *auth.GenerationCache
+	// sessionChecks says, from this replica's short cache, whether a
+	// signed-in session was ended since it began.
+	sessionChecks *auth.SessionChecks
 	// hashSlots bounds the password checks running at once; verify is the
 	// check itself.
 	hashSlots *auth.HashSlots
@@ -116,8 +116,10 @@ func NewWithOptions(log *slog.Logger, cfg web.Config, db *sql.DB, opts Options) 
 	app, engine := svc.App, svc.Engine
 	h := handlers{app: app, store: svc.Store, sessions: sessions, log: log, sleep: sleep,
 		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword), freshAfterChange: cfg.PageCacheTTL + time.Second,
-		generations: auth.NewGenerationCache(sessions.Now, svc.Store.SessionGeneration),
-		hashSlots:   auth.NewHashSlots(opts.MaxConcurrentHashes), verify: verify}
+		sessionChecks: auth.NewSessionChecks(sessions.Now, func(ctx context.Context, s auth.Session) (bool, error) {
+			return svc.Store.SessionValid(ctx, s.EmployeeID, s.Generation, auth.SessionID(s))
+		}),
+		hashSlots: auth.NewHashSlots(opts.MaxConcurrentHashes), verify: verify}
 	if err := h.firstAdmin.ensureAtStart(log, svc.Store); err != nil {
 		return nil, err
 	}
