@@ -118,9 +118,13 @@ func (st *Store) UpgradePasswordHash(ctx context.Context, id int64, oldHash, new
 func (st *Store) EndSession(ctx context.Context, sessionID string, until time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
-	if _, err := st.db.ExecContext(ctx,
-		"INSERT INTO ended_sessions (session_id, ends_at) VALUES (?, ?) ON DUPLICATE KEY UPDATE ends_at = ends_at",
-		sessionID, until.UTC().Truncate(time.Second).Add(time.Second)); err != nil {
+	_, err := st.db.ExecContext(ctx, "INSERT INTO ended_sessions (session_id, ends_at) VALUES (?, ?)",
+		sessionID, until.UTC().Truncate(time.Second).Add(time.Second))
+	var myErr *mysql.MySQLError
+	if errors.As(err, &myErr) && myErr.Number == 1062 {
+		err = nil // ended already (signed out twice, on two replicas at once)
+	}
+	if err != nil {
 		return classify("end session", err)
 	}
 	// Committed: a failed purge is not the sign-out's, and the next one
