@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/crypto/argon2"
 
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 )
@@ -309,4 +312,27 @@ func TestAnEditPostedTwiceSavesOnce(t *testing.T) {
 	for range 2 {
 		wantRedirect(t, postForm(t, svc.handler, removePathOf(s.ID), remove), "/admin/suppliers?notice=deleted")
 	}
+}
+
+// TestAnOlderHashIsUpgradedWithoutEndingTheSession: signing in with a hash
+// of older, cheaper parameters stores a current one, and the session just
+// begun (and any other) goes on: an upgrade is not a reset.
+func TestAnOlderHashIsUpgradedWithoutEndingTheSession(t *testing.T) {
+	t.Parallel()
+	svc := newTestService(t)
+	const email, password = "older.hash@coffee-suppliers.example", "a password from long ago"
+	salt := []byte("sixteen byte slt")
+	old := "$argon2id$v=19$m=8192,t=1,p=1$" + base64.RawStdEncoding.EncodeToString(salt) + "$" +
+		base64.RawStdEncoding.EncodeToString(argon2.IDKey([]byte(password), salt, 1, 8192, 1, 32))
+	if _, err := svc.store.CreateEmployee(t.Context(), email, old); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(svc.raw)
+	b.signIn(t, email, password)
+	e, err := svc.store.EmployeeByEmail(t.Context(), email)
+	if err != nil || auth.NeedsRehash(e.PasswordHash) || e.SessionGeneration != 0 {
+		t.Fatalf("after signing in: %+v, %v; want a current hash at generation 0", e, err)
+	}
+	svc.clock.Advance(auth.SessionCheckTTL)
+	wantStatus(t, get(t, b, listPath), http.StatusOK)
 }

@@ -117,6 +117,9 @@ func (h handlers) login(c *gin.Context) error {
 		return h.showLogin(c, http.StatusServiceUnavailable, page)
 	}
 	ok := h.checkPassword(employee, found, password)
+	if ok && auth.NeedsRehash(employee.PasswordHash) {
+		h.upgradeHash(ctx, employee, password) // hashes too: within the slot
+	}
 	h.hashSlots.Release()
 	if !ok {
 		// The attempt stays counted. The email is not logged: people
@@ -128,9 +131,6 @@ func (h handlers) login(c *gin.Context) error {
 
 	if err := h.clearAttempt(ctx, attempt); err != nil {
 		return err
-	}
-	if auth.NeedsRehash(employee.PasswordHash) {
-		h.upgradeHash(ctx, employee, password)
 	}
 	// A new session with a new CSRF token: nothing an attacker may have
 	// planted before sign-in carries over (no session fixation).
