@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers infra be
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset images push standins up down deploy teardown lint-cfn bench bench-go benchstat
+.PHONY: diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -121,6 +121,16 @@ account-add:
 account-reset:
 	@test -n "$(EMAIL)" || { echo "usage: make account-reset EMAIL=ana@example.com" >&2; exit 2; }
 	go run ./services/employee accounts reset-password --email "$(EMAIL)"
+
+## account-sign-out-everywhere: end every session of an employee account (a lost laptop), EMAIL=ana@example.com
+account-sign-out-everywhere:
+	@test -n "$(EMAIL)" || { echo "usage: make account-sign-out-everywhere EMAIL=ana@example.com" >&2; exit 2; }
+	go run ./services/employee accounts sign-out-everywhere --email "$(EMAIL)"
+
+## account-unlock: lift an employee account's sign-in limits, EMAIL=ana@example.com
+account-unlock:
+	@test -n "$(EMAIL)" || { echo "usage: make account-unlock EMAIL=ana@example.com" >&2; exit 2; }
+	go run ./services/employee accounts unlock --email "$(EMAIL)"
 
 ## diagram: docs/architecture.{mmd,dot,svg} and the README's diagram, from infra/templates (needs Graphviz's dot)
 diagram:

@@ -180,8 +180,8 @@ func TestLoginFailuresCountWithinAWindow(t *testing.T) {
 		t.Fatalf("no failures yet: %d, %v, %v", n, last, err)
 	}
 	for i := 1; i <= 3; i++ {
-		n, err := st.RecordLoginFailure(ctx, key, start.Add(time.Duration(i)*time.Minute), window)
-		if err != nil || n != i {
+		a, err := st.CountLoginAttempt(ctx, key, start.Add(time.Duration(i)*time.Minute), window, 0)
+		if n := a.Failures + 1; err != nil || n != i || !a.Counted {
 			t.Fatalf("failure %d counted as %d, %v", i, n, err)
 		}
 	}
@@ -198,8 +198,8 @@ func TestLoginFailuresCountWithinAWindow(t *testing.T) {
 	if n, _, _ := st.LoginFailures(ctx, key, later, window); n != 0 {
 		t.Errorf("failures older than the window still count: %d", n)
 	}
-	if n, err := st.RecordLoginFailure(ctx, key, later, window); err != nil || n != 1 {
-		t.Errorf("first failure after a quiet window counted as %d, %v", n, err)
+	if a, err := st.CountLoginAttempt(ctx, key, later, window, 0); err != nil || a.Failures+1 != 1 {
+		t.Errorf("first failure after a quiet window counted as %d, %v", a.Failures+1, err)
 	}
 	if err := st.ClearLoginFailures(ctx, key); err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func TestConcurrentLoginFailuresAreAllCounted(t *testing.T) {
 	errs := make(chan error, attempts)
 	for range attempts {
 		go func() {
-			_, err := st.RecordLoginFailure(context.Background(), "ip:198.51.100.7", now, time.Minute)
+			_, err := st.CountLoginAttempt(context.Background(), "ip:198.51.100.7", now, time.Minute, 0)
 			errs <- err
 		}()
 	}

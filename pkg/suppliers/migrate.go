@@ -165,8 +165,8 @@ func accountPassword(pw string) error {
 // EnsureAccounts creates or updates the per-service logins with the least
 // privilege each needs: the customer service may only read suppliers; the
 // employee service may change suppliers, append to (never rewrite) their
-// audit trail, manage accounts and sign-in throttling, but not change the
-// schema. Only the migration step holds DDL rights.
+// audit trail, manage accounts, ended sessions, sign-in throttling and
+// one-time form tokens, but not change the schema. Only the migration step holds DDL rights.
 func EnsureAccounts(ctx context.Context, db *sql.DB, dbName string, customer, employee Account) error {
 	on := func(table string) string { return fmt.Sprintf("`%s`.`%s`", dbName, table) }
 	accounts := []struct {
@@ -179,6 +179,8 @@ func EnsureAccounts(ctx context.Context, db *sql.DB, dbName string, customer, em
 			"SELECT, INSERT ON " + on("supplier_audit"),
 			"SELECT, INSERT, UPDATE ON " + on("employees"),
 			"SELECT, INSERT, UPDATE, DELETE ON " + on("login_throttle"),
+			"SELECT, INSERT, DELETE ON " + on("ended_sessions"),
+			"SELECT, INSERT, DELETE ON " + on("form_tokens"),
 		}},
 	}
 	for _, a := range accounts {

@@ -511,8 +511,14 @@ func TestEnsureAccountsGrantsLeastPrivilege(t *testing.T) {
 		if err != nil {
 			t.Fatalf("employee Update: %v", err)
 		}
-		if err := empl.Delete(ctx, testActor, s.ID, s.Version); err != nil {
-			t.Fatalf("employee Delete: %v", err)
+		if err := empl.DeleteOnce(ctx, testActor, "a-form-token", s.ID, s.Version); err != nil {
+			t.Fatalf("employee Delete with a form token: %v", err)
+		}
+		if err := empl.EndSession(ctx, "a-session-id", time.Now().Add(time.Hour)); err != nil {
+			t.Fatalf("employee ends a session: %v", err)
+		}
+		if _, err := empl.SessionValid(ctx, 1, 0, "a-session-id"); err != nil {
+			t.Fatalf("employee checks a session: %v", err)
 		}
 	})
 	t.Run("employee cannot rewrite history", func(t *testing.T) {
@@ -529,7 +535,7 @@ func TestEnsureAccountsGrantsLeastPrivilege(t *testing.T) {
 		if _, err := cust.EmployeeByEmail(ctx, "a@b.example"); err == nil || errors.Is(err, suppliers.ErrNotFound) {
 			t.Errorf("customer can look up employee accounts: %v", err)
 		}
-		for _, table := range []string{"employees", "supplier_audit", "login_throttle"} {
+		for _, table := range []string{"employees", "supplier_audit", "login_throttle", "ended_sessions", "form_tokens"} {
 			if _, err := custDB.ExecContext(ctx, "SELECT COUNT(*) FROM "+table); err == nil {
 				t.Errorf("customer can read %s", table)
 			}

@@ -5,7 +5,21 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
 )
+
+// ErrAlreadySubmitted means the form token of a change was used before: the
+// same form was posted again, and its first post made the change.
+var ErrAlreadySubmitted = errors.New("this form was already submitted")
+
+// FormTokenRetention is how long a used form token is remembered. A form
+// posts only within its session, which lasts at most 12 hours.
+const FormTokenRetention = 24 * time.Hour
+
+// MaxFormTokenLength is the longest form token the table holds.
+const MaxFormTokenLength = 64
 
 // Actor is who makes a change: the signed-in employee, recorded in the
 // audit trail with the change.
@@ -18,6 +32,14 @@ type Actor struct {
 // its audit row in the same transaction. Invalid input returns FieldErrors
 // and writes nothing.
 func (st *Store) Create(ctx context.Context, actor Actor, in Input) (Supplier, error) {
+	return st.CreateOnce(ctx, actor, "", in)
+}
+
+// CreateOnce is Create for a form carrying a one-time token: the token is
+// used in the same transaction as the insert, and a form posted again
+// returns ErrAlreadySubmitted and adds nothing. An empty token is not
+// checked (a form from before tokens existed).
+func (st *Store) CreateOnce(ctx context.Context, actor Actor, formToken string, in Input) (Supplier, error) {
 	in, err := Validate(in)
 	if err != nil {
 		return Supplier{}, err
@@ -26,6 +48,9 @@ func (st *Store) Create(ctx context.Context, actor Actor, in Input) (Supplier, e
 	defer cancel()
 	var created Supplier
 	err = st.inTx(ctx, "create supplier", func(tx *sql.Tx) error {
+		if err := useFormToken(ctx, tx, actor, formToken); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx,
 			"INSERT INTO suppliers (name, address, city, state, email, phone, version) VALUES (?, ?, ?, ?, ?, ?, 1)",
 			in.Name, in.Address, in.City, in.State, in.Email, in.Phone)
@@ -42,6 +67,7 @@ func (st *Store) Create(ctx context.Context, actor Actor, in Input) (Supplier, e
 	if err != nil {
 		return Supplier{}, err
 	}
+	st.purgeFormTokens(ctx, formToken)
 	return created, nil
 }
 
@@ -49,6 +75,13 @@ func (st *Store) Create(ctx context.Context, actor Actor, in Input) (Supplier, e
 // returns a *ConflictError holding the current values, or ErrNotFound. The
 // change and its audit row commit together or not at all.
 func (st *Store) Update(ctx context.Context, actor Actor, id, version int64, in Input) (Supplier, error) {
+	return st.UpdateOnce(ctx, actor, "", id, version, in)
+}
+
+// UpdateOnce is Update for a form carrying a one-time token (see
+// CreateOnce). The token is checked before the version, so the second post
+// of one edit returns ErrAlreadySubmitted, not a conflict with itself.
+func (st *Store) UpdateOnce(ctx context.Context, actor Actor, formToken string, id, version int64, in Input) (Supplier, error) {
 	in, err := Validate(in)
 	if err != nil {
 		return Supplier{}, err
@@ -57,6 +90,9 @@ func (st *Store) Update(ctx context.Context, actor Actor, id, version int64, in 
 	defer cancel()
 	var updated Supplier
 	err = st.inTx(ctx, fmt.Sprintf("update supplier %d", id), func(tx *sql.Tx) error {
+		if err := useFormToken(ctx, tx, actor, formToken); err != nil {
+			return err
+		}
 		before, err := lockCurrent(ctx, tx, id, version)
 		if err != nil {
 			return err
@@ -74,6 +110,7 @@ func (st *Store) Update(ctx context.Context, actor Actor, id, version int64, in 
 	if err != nil {
 		return Supplier{}, err
 	}
+	st.purgeFormTokens(ctx, formToken)
 	return updated, nil
 }
 
@@ -81,9 +118,18 @@ func (st *Store) Update(ctx context.Context, actor Actor, id, version int64, in 
 // a *ConflictError or ErrNotFound, so nobody deletes what they have not seen.
 // The audit row keeps the deleted values.
 func (st *Store) Delete(ctx context.Context, actor Actor, id, version int64) error {
+	return st.DeleteOnce(ctx, actor, "", id, version)
+}
+
+// DeleteOnce is Delete for a form carrying a one-time token (see
+// UpdateOnce).
+func (st *Store) DeleteOnce(ctx context.Context, actor Actor, formToken string, id, version int64) error {
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
-	return st.inTx(ctx, fmt.Sprintf("delete supplier %d", id), func(tx *sql.Tx) error {
+	err := st.inTx(ctx, fmt.Sprintf("delete supplier %d", id), func(tx *sql.Tx) error {
+		if err := useFormToken(ctx, tx, actor, formToken); err != nil {
+			return err
+		}
 		before, err := lockCurrent(ctx, tx, id, version)
 		if err != nil {
 			return err
@@ -94,6 +140,43 @@ func (st *Store) Delete(ctx context.Context, actor Actor, id, version int64) err
 		beforeInput := before.Input()
 		return recordChange(ctx, tx, actor, ActionDelete, id, &beforeInput, nil)
 	})
+	if err == nil {
+		st.purgeFormTokens(ctx, formToken)
+	}
+	return err
+}
+
+// useFormToken records a form's one-time token in the transaction of its
+// change, first, so a second post of the form (even at the same moment, on
+// another replica) waits for the first and then finds the token taken.
+func useFormToken(ctx context.Context, tx *sql.Tx, actor Actor, formToken string) error {
+	if formToken == "" {
+		return nil
+	}
+	if len(formToken) > MaxFormTokenLength {
+		return fmt.Errorf("form token of %d bytes: longer than %d", len(formToken), MaxFormTokenLength)
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO form_tokens (form_token, employee_id, used_at) VALUES (?, ?, ?)",
+		formToken, actor.ID, time.Now().UTC().Truncate(time.Second))
+	var myErr *mysql.MySQLError
+	if errors.As(err, &myErr) && myErr.Number == 1062 {
+		return ErrAlreadySubmitted
+	}
+	if err != nil {
+		return classify("use form token", err)
+	}
+	return nil
+}
+
+// purgeFormTokens forgets tokens older than FormTokenRetention, a few at a
+// time, after a change that used one. The change is committed by then, so
+// a failure here is not the change's: the next change purges again.
+func (st *Store) purgeFormTokens(ctx context.Context, formToken string) {
+	if formToken == "" {
+		return
+	}
+	_, _ = st.db.ExecContext(ctx, "DELETE FROM form_tokens WHERE used_at < ? LIMIT 100",
+		time.Now().UTC().Add(-FormTokenRetention))
 }
 
 // lockCurrent reads the supplier for the rest of the transaction (no other

@@ -120,9 +120,6 @@ func Run(ctx context.Context, name string, build Builder, lookup func(string) (s
 	return Serve(ctx, log, cfg.Web.ShutdownTimeout, appLn, svc.Handler(), metricsLn, svc.MetricsHandler())
 }
 
-// defaultGCPercent is the services' GOGC unless the environment sets one.
-const defaultGCPercent = 200
-
 // Main is a service binary's main: `NAME healthcheck` probes a running
 // instance (for container health checks); otherwise run serves until
 // SIGTERM or Ctrl+C. Failures exit non-zero with the reason on stderr.
@@ -130,13 +127,10 @@ func Main(name string, run func(context.Context, func(string) (string, bool), io
 	if len(os.Args) == 2 && os.Args[1] == "healthcheck" {
 		os.Exit(HealthcheckCommand(os.LookupEnv))
 	}
-	if _, set := os.LookupEnv("GOGC"); !set {
-		// A service's live heap is a few megabytes, so at Go's default
-		// (100) it collects dozens of times a second under load, a quarter
-		// of its CPU and much of its tail latency (make bench). Letting the
-		// heap grow to three times the live data costs a few megabytes and
-		// keeps peak RSS well under 40 MB. GOGC in the environment wins.
-		debug.SetGCPercent(defaultGCPercent)
+	if limit := containerMemoryLimit(os.LookupEnv, cgroupRoot); limit > 0 {
+		// A soft limit under the container's: the collector works harder
+		// only as the process nears it (GOMEMLIMIT in the environment wins).
+		debug.SetMemoryLimit(limit)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -20,26 +20,37 @@ import (
 
 const accountsUsage = `
 usage:
-  employee accounts add --email EMAIL              create an employee account
-  employee accounts reset-password --email EMAIL   set a new password (and lift a sign-in lockout)
+  employee accounts add --email EMAIL                  create an employee account
+  employee accounts reset-password --email EMAIL       set a new password, end the account's sessions
+                                                       and lift its sign-in limits
+  employee accounts sign-out-everywhere --email EMAIL  end every session of the account (a lost laptop)
+  employee accounts unlock --email EMAIL               lift the account's sign-in limits
 
-The password is read from standard input (one line), or asked for twice
-when standard input is a terminal; it is never taken from a flag, so it
-stays out of shell history and process lists. The database is named by
-APP_DB_HOST, APP_DB_PORT, APP_DB_USER, APP_DB_PASSWORD and APP_DB_NAME, as
-for the service.
+add and reset-password read the password from standard input (one line),
+or ask for it twice when standard input is a terminal; it is never taken
+from a flag, so it stays out of shell history and process lists. The
+database is named by APP_DB_HOST, APP_DB_PORT, APP_DB_USER, APP_DB_PASSWORD
+and APP_DB_NAME, as for the service.
 
   printf '%s\n' "$NEW_PASSWORD" | employee accounts add --email ana@example.com
 `
 
-// accounts creates an employee account or resets a password.
+// accountActions are the actions of `employee accounts`, and whether each
+// reads a new password.
+var accountActions = map[string]bool{"add": true, "reset-password": true, "sign-out-everywhere": false, "unlock": false}
+
+const sayAction = "say add, reset-password, sign-out-everywhere or unlock"
+
+// accounts creates an employee account, resets a password, ends an
+// account's sessions or lifts its sign-in limits.
 func accounts(ctx context.Context, args []string, lookup func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usageError{"say add or reset-password"}
+		return usageError{sayAction}
 	}
 	action := args[0]
-	if action != "add" && action != "reset-password" {
-		return usageError{fmt.Sprintf("unknown action %q: say add or reset-password", action)}
+	needsPassword, known := accountActions[action]
+	if !known {
+		return usageError{fmt.Sprintf("unknown action %q: %s", action, sayAction)}
 	}
 	flags := flag.NewFlagSet("employee accounts "+action, flag.ContinueOnError)
 	flags.SetOutput(io.Discard)
@@ -69,16 +80,18 @@ func accounts(ctx context.Context, args []string, lookup func(string) (string, b
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 
-	password, err := readPassword(stdin, stderr, normalized)
-	if err != nil {
-		return err
-	}
-	if err := auth.CheckPasswordPolicy(password); err != nil {
-		return err
-	}
-	hash, err := auth.HashPassword(password)
-	if err != nil {
-		return err
+	var hash string
+	if needsPassword {
+		password, err := readPassword(stdin, stderr, normalized)
+		if err != nil {
+			return err
+		}
+		if err := auth.CheckPasswordPolicy(password); err != nil {
+			return err
+		}
+		if hash, err = auth.HashPassword(password); err != nil {
+			return err
+		}
 	}
 
 	db, err := suppliers.Open(dbCfg)
@@ -104,20 +117,62 @@ func accounts(ctx context.Context, args []string, lookup func(string) (string, b
 		}
 		fmt.Fprintf(stdout, "Created the account %s (id %d).\n", e.Email, e.ID)
 	case "reset-password":
+		// The reset ends the account's sessions too: a reset is often for
+		// a password someone else learnt.
 		err := store.SetEmployeePassword(ctx, normalized, hash)
 		if errors.Is(err, suppliers.ErrNotFound) {
-			return fmt.Errorf("there is no account for %s; to create one run: employee accounts add --email %s", normalized, normalized)
+			return noAccount(normalized)
 		}
 		if err != nil {
 			return err
 		}
 		// A locked-out employee can sign in with the new password at once.
-		if err := store.ClearLoginFailures(ctx, auth.AccountKey(normalized)); err != nil {
+		if err := unlock(ctx, store, normalized); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "Set a new password for %s. Sessions already open stay open until they expire.\n", normalized)
+		fmt.Fprintf(stdout, "Set a new password for %s and signed out all its sessions (within %s on every replica).\n",
+			normalized, auth.SessionCheckTTL)
+	case "sign-out-everywhere":
+		e, err := store.EmployeeByEmail(ctx, normalized)
+		if errors.Is(err, suppliers.ErrNotFound) {
+			return noAccount(normalized)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := store.EndSessions(ctx, e.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Signed out every session of %s (within %s on every replica). The password is unchanged: if it may be known, run employee accounts reset-password --email %s.\n",
+			normalized, auth.SessionCheckTTL, normalized)
+	case "unlock":
+		if err := unlock(ctx, store, normalized); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Lifted the sign-in limits of %s: it can sign in from any address at once.\n", normalized)
 	}
 	return nil
+}
+
+// unlock forgets the account's failed sign-ins: from every address, and
+// overall. (Each address's own count, across accounts, stays.)
+func unlock(ctx context.Context, store *suppliers.Store, email string) error {
+	e, err := store.EmployeeByEmail(ctx, email)
+	if errors.Is(err, suppliers.ErrNotFound) {
+		return noAccount(email)
+	}
+	if err != nil {
+		return err
+	}
+	account := auth.EmployeeKey(e.ID)
+	if err := store.ClearLoginFailures(ctx, account); err != nil {
+		return err
+	}
+	return store.ClearLoginFailuresWithPrefix(ctx, account+auth.PairSeparator)
+}
+
+func noAccount(email string) error {
+	return fmt.Errorf("there is no account for %s; to create one run: employee accounts add --email %s", email, email)
 }
 
 // maxPasswordLine bounds what is read from standard input.

@@ -4,6 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,7 +17,10 @@ import (
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
+	"github.com/coffee-suppliers/coffee-suppliers/services/employee/server"
 )
 
 // accountsEnv is a migrated database and the APP_DB_* settings of an
@@ -25,7 +34,8 @@ func accountsEnv(t *testing.T) (map[string]string, *suppliers.Store) {
 	}
 	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(),
 		"SELECT, INSERT, UPDATE, DELETE ON %s.suppliers", "SELECT, INSERT ON %s.supplier_audit",
-		"SELECT, INSERT, UPDATE ON %s.employees", "SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle")
+		"SELECT, INSERT, UPDATE ON %s.employees", "SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle",
+		"SELECT, INSERT, DELETE ON %s.ended_sessions", "SELECT, INSERT, DELETE ON %s.form_tokens")
 	env := map[string]string{
 		"APP_DB_HOST": employee.Host, "APP_DB_PORT": strconv.Itoa(employee.Port), "APP_DB_NAME": employee.Name,
 		"APP_DB_USER": employee.User, "APP_DB_PASSWORD": employee.Password,
@@ -75,9 +85,9 @@ func TestAccountsAddAndResetPassword(t *testing.T) {
 	}
 
 	// A locked-out employee whose password is reset can sign in at once.
-	key := auth.AccountKey(e.Email)
+	key := auth.PairKey(auth.EmployeeKey(e.ID), auth.AddressKey("192.0.2.1"))
 	for range 10 {
-		if _, err := store.RecordLoginFailure(ctx, key, time.Now(), auth.ThrottleWindow); err != nil {
+		if _, err := store.CountLoginAttempt(ctx, key, time.Now(), auth.ThrottleWindow, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,6 +102,10 @@ func TestAccountsAddAndResetPassword(t *testing.T) {
 	}
 	if n, _, _ := store.LoginFailures(ctx, key, time.Now(), auth.ThrottleWindow); n != 0 {
 		t.Errorf("%d failures left after the reset", n)
+	}
+	// ... and every session it had is ended.
+	if e.SessionGeneration != 1 {
+		t.Errorf("after the reset the session generation is %d, want 1", e.SessionGeneration)
 	}
 }
 
@@ -117,7 +131,10 @@ func TestAccountsCommandFailsClearly(t *testing.T) {
 		"password flag":      {env, "", []string{"add", "--email", "bo@coffee-suppliers.example", "--password", "x"}, 2, []string{"never from a flag", "usage:"}},
 		"missing email":      {env, password, []string{"add"}, 2, []string{"--email is required"}},
 		"unknown action":     {env, password, []string{"remove", "--email", "ana@coffee-suppliers.example"}, 2, []string{`unknown action "remove"`}},
-		"no action":          {env, password, nil, 2, []string{"say add or reset-password"}},
+		"no action":          {env, password, nil, 2, []string{"say add, reset-password, sign-out-everywhere or unlock"}},
+		"unlock unknown":     {env, "", []string{"unlock", "--email", "nobody@coffee-suppliers.example"}, 1, []string{"no account for nobody@coffee-suppliers.example"}},
+		"sign out unknown":   {env, "", []string{"sign-out-everywhere", "--email", "nobody@coffee-suppliers.example"}, 1, []string{"no account for nobody@coffee-suppliers.example"}},
+		"look-alike email":   {env, "", []string{"sign-out-everywhere", "--email", "äna@coffee-suppliers.example"}, 1, []string{"no account for äna@coffee-suppliers.example"}},
 		"no database config": {map[string]string{}, password, []string{"add", "--email", "bo@coffee-suppliers.example"}, 1, []string{"APP_DB_HOST", "APP_DB_USER", "APP_DB_PASSWORD"}},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -131,4 +148,115 @@ func TestAccountsCommandFailsClearly(t *testing.T) {
 	if n, err := store.CountEmployees(context.Background()); err != nil || n != 1 {
 		t.Errorf("%d accounts after the refused commands (%v), want 1", n, err)
 	}
+}
+
+// TestAccountsSignOutEverywhereAndUnlock: for a lost laptop, every session
+// of the account ends (its cookie opens nothing more on any replica once
+// their short cache has expired); after someone's guessing, unlock lets the
+// employee in from the address that was refused. Neither asks for a
+// password.
+func TestAccountsSignOutEverywhereAndUnlock(t *testing.T) {
+	t.Parallel()
+	env, store := accountsEnv(t)
+	const email, password = "ana@coffee-suppliers.example", "a perfectly long password"
+	runAccounts(t, env, password+"\n", "add", "--email", email).want(t, 0)
+	e, err := store.EmployeeByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	clock := webtest.NewClock(time.Now().UTC().Truncate(time.Second))
+	svc, err := server.NewWithOptions(slog.New(slog.DiscardHandler), web.Config{}, storeDB(t, env), server.Options{
+		SessionKeys: [][]byte{[]byte(strings.Repeat("k", 40))}, Now: clock.Now,
+		Sleep: func(context.Context, time.Duration) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := signIn(t, svc.Handler(), email, password)
+	if code := getWithCookie(svc.Handler(), "/admin/suppliers", cookie); code != http.StatusOK {
+		t.Fatalf("signed in, the list answers %d", code)
+	}
+
+	runAccounts(t, env, "", "sign-out-everywhere", "--email", " Ana@Coffee-Suppliers.example").
+		want(t, 0, "Signed out every session of "+email)
+	clock.Advance(auth.SessionCheckTTL)
+	if code := getWithCookie(svc.Handler(), "/admin/suppliers", cookie); code != http.StatusSeeOther {
+		t.Errorf("after sign-out-everywhere the old cookie gets %d, want 303 to sign in", code)
+	}
+
+	// Ten wrong passwords from one address refuse it, even the right one.
+	for range auth.AccountLimits.RefuseAfter {
+		if _, err := store.CountLoginAttempt(t.Context(), auth.PairKey(auth.EmployeeKey(e.ID), auth.AddressKey("192.0.2.1")), clock.Now(), auth.ThrottleWindow, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code := signInCode(t, svc.Handler(), email, password); code != http.StatusTooManyRequests {
+		t.Fatalf("after ten failures signing in answers %d, want 429", code)
+	}
+	runAccounts(t, env, "", "unlock", "--email", email).want(t, 0, "Lifted the sign-in limits of "+email)
+	signIn(t, svc.Handler(), email, password)
+}
+
+// storeDB opens the database env names, as the service would.
+func storeDB(t *testing.T, env map[string]string) *sql.DB {
+	t.Helper()
+	port, _ := strconv.Atoi(env["APP_DB_PORT"])
+	db, err := suppliers.Open(suppliers.DBConfig{Host: env["APP_DB_HOST"], Port: port, User: env["APP_DB_USER"],
+		Password: env["APP_DB_PASSWORD"], Name: env["APP_DB_NAME"]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]*)"`)
+
+// signInAttempt fills in the sign-in form as a browser would.
+func signInAttempt(t *testing.T, h http.Handler, email, password string) *httptest.ResponseRecorder {
+	t.Helper()
+	form := httptest.NewRecorder()
+	h.ServeHTTP(form, httptest.NewRequest(http.MethodGet, "/admin/login", nil))
+	m := csrfInput.FindStringSubmatch(form.Body.String())
+	if m == nil {
+		t.Fatalf("the sign-in page has no CSRF token:\n%s", form.Body.String())
+	}
+	values := url.Values{"email": {email}, "password": {password}, "csrf_token": {m[1]}}
+	req := httptest.NewRequest(http.MethodPost, "/admin/login", strings.NewReader(values.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for _, c := range form.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func signInCode(t *testing.T, h http.Handler, email, password string) int {
+	t.Helper()
+	return signInAttempt(t, h, email, password).Code
+}
+
+// signIn signs in and returns the session cookie's value.
+func signIn(t *testing.T, h http.Handler, email, password string) string {
+	t.Helper()
+	rec := signInAttempt(t, h, email, password)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("signing in answered %d:\n%s", rec.Code, rec.Body.String())
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == auth.CookieName {
+			return c.Value
+		}
+	}
+	t.Fatal("signing in set no session cookie")
+	return ""
+}
+
+func getWithCookie(h http.Handler, path, cookie string) int {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: cookie})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code
 }

@@ -11,7 +11,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime/debug"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,17 +90,46 @@ func HashPassword(password string) (string, error) {
 	return p.encode(salt, key), nil
 }
 
-// deriveKey runs argon2id, then hands its working memory back to the
-// operating system at once. Each derivation allocates p.memory (19 MiB) and
-// drops it; left to itself, the runtime sizes its next heap goal by it and
-// keeps the pages, so one sign-in would hold a service at twice its resting
-// memory for minutes. A forced collection costs about a millisecond, next
-// to the tens the hash itself takes.
+// deriveKey runs argon2id. Each derivation allocates p.memory (19 MiB) and
+// drops it: the sign-in handler bounds how many run at once (HashSlots), and
+// the process's memory limit (GOMEMLIMIT, see pkg/web) makes the collector
+// return the memory before the container's limit is near, instead of a
+// forced collection after every hash.
 func deriveKey(password string, salt []byte, p params, n uint32) []byte {
-	key := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, n)
-	debug.FreeOSMemory()
-	return key
+	return argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, n)
 }
+
+// HashSlots bounds how many password hashes run at once: each holds 19 MiB
+// and a core for tens of milliseconds, so forty simultaneous sign-ins would
+// otherwise take 760 MiB. A request that finds every slot taken is turned
+// away at once (503), never queued.
+type HashSlots struct{ slots chan struct{} }
+
+// DefaultHashSlots is two hashes per core the Go scheduler uses: enough to
+// keep the cores busy, 38 MiB of hashing memory per core at most.
+func DefaultHashSlots() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// NewHashSlots allows n hashes at once (n < 1 means DefaultHashSlots).
+func NewHashSlots(n int) *HashSlots {
+	if n < 1 {
+		n = DefaultHashSlots()
+	}
+	return &HashSlots{slots: make(chan struct{}, n)}
+}
+
+// TryAcquire takes a slot if one is free and says whether it did; the
+// caller then calls Release when its hash is done.
+func (s *HashSlots) TryAcquire() bool {
+	select {
+	case s.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// Release frees a slot taken by TryAcquire.
+func (s *HashSlots) Release() { <-s.slots }
 
 // VerifyPassword reports whether password matches hash, comparing in
 // constant time. It reads the parameters from hash, so hashes made with
@@ -123,22 +152,17 @@ func NeedsRehash(hash string) bool {
 		len(salt) != saltBytes || len(key) != keyBytes
 }
 
-// dummyHash is a hash of a random password with the current parameters,
-// made once, for DummyVerify.
-var dummyHash = sync.OnceValue(func() string {
+// DummyHash is a hash of a random password with the current parameters,
+// made once. Signing in with an unknown email verifies the password against
+// it, so the answer takes as long as for a wrong password and its time does
+// not tell whether the email has an account.
+var DummyHash = sync.OnceValue(func() string {
 	h, err := HashPassword(rand.Text())
 	if err != nil {
 		panic(fmt.Sprintf("auth: hash a dummy password: %v", err))
 	}
 	return h
 })
-
-// DummyVerify spends the time VerifyPassword would on a real account's
-// hash. Signing in with an unknown email calls it, so the time an answer
-// takes does not tell whether the email has an account.
-func DummyVerify(password string) {
-	_, _ = VerifyPassword(dummyHash(), password)
-}
 
 type params struct {
 	memory  uint32

@@ -50,6 +50,11 @@ type Session struct {
 	// next page knows to read the suppliers afresh instead of from its
 	// page cache.
 	ChangedAt time.Time
+	// Generation is the employee's session generation when they signed
+	// in. `employee accounts sign-out-everywhere` and a password reset
+	// raise the generation stored with the account, and a session of an
+	// older generation is no longer accepted (see SessionChecks).
+	Generation int64
 }
 
 // SignedIn says whether the session belongs to an employee.
@@ -64,6 +69,7 @@ type wire struct {
 	Issued   int64  `json:"t"`
 	LastSeen int64  `json:"s"`
 	Changed  int64  `json:"d,omitempty"` // Unix milliseconds: the page cache's bound is under a second
+	Gen      int64  `json:"g,omitempty"`
 }
 
 // ParseKeys reads SESSION_KEY: one or more comma-separated secrets of at
@@ -135,7 +141,8 @@ var ErrInvalidCookie = errors.New("invalid session cookie")
 
 // Seal encrypts s with the first key.
 func (c *Codec) Seal(s Session) (string, error) {
-	w := wire{ID: s.EmployeeID, Email: s.Email, CSRF: s.CSRFToken, Issued: s.IssuedAt.Unix(), LastSeen: s.LastSeen.Unix()}
+	w := wire{ID: s.EmployeeID, Email: s.Email, CSRF: s.CSRFToken, Issued: s.IssuedAt.Unix(), LastSeen: s.LastSeen.Unix(),
+		Gen: s.Generation}
 	if !s.ChangedAt.IsZero() {
 		w.Changed = s.ChangedAt.UnixMilli()
 	}
@@ -169,11 +176,11 @@ func (c *Codec) Open(value string) (Session, error) {
 			continue
 		}
 		var w wire
-		if err := json.Unmarshal(plain, &w); err != nil || w.CSRF == "" || w.ID < 0 {
+		if err := json.Unmarshal(plain, &w); err != nil || w.CSRF == "" || w.ID < 0 || w.Gen < 0 {
 			return Session{}, ErrInvalidCookie
 		}
 		s := Session{EmployeeID: w.ID, Email: w.Email, CSRFToken: w.CSRF,
-			IssuedAt: time.Unix(w.Issued, 0).UTC(), LastSeen: time.Unix(w.LastSeen, 0).UTC()}
+			IssuedAt: time.Unix(w.Issued, 0).UTC(), LastSeen: time.Unix(w.LastSeen, 0).UTC(), Generation: w.Gen}
 		if w.Changed != 0 {
 			s.ChangedAt = time.UnixMilli(w.Changed).UTC()
 		}
@@ -298,10 +305,17 @@ func (m *Manager) NewAnonymous() Session {
 
 // NewSignedIn starts an employee's session with a fresh CSRF token, so
 // nothing from before sign-in (a token an attacker planted) carries over.
-func (m *Manager) NewSignedIn(employeeID int64, email string) Session {
+// generation is the account's session generation now.
+func (m *Manager) NewSignedIn(employeeID int64, email string, generation int64) Session {
 	now := m.now()
-	return Session{EmployeeID: employeeID, Email: email, CSRFToken: NewToken(), IssuedAt: now, LastSeen: now}
+	return Session{EmployeeID: employeeID, Email: email, CSRFToken: NewToken(), IssuedAt: now, LastSeen: now,
+		Generation: generation}
 }
+
+// Ends is when s expires at the latest, whatever its use (MaxAge after
+// sign-in, plus the clock skew allowed between replicas): an ended session
+// need not be remembered longer.
+func (m *Manager) Ends(s Session) time.Time { return s.IssuedAt.Add(m.maxAge + clockSkew) }
 
 // Touch moves an active session's last-seen time to now when it is at
 // least RefreshEvery old, and says whether it did: re-issuing the cookie on

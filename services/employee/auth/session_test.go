@@ -155,7 +155,7 @@ func TestIdleTimeoutWithFakeClock(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	m := newManager(t, clock)
-	s := m.NewSignedIn(7, "ana@coffee.example")
+	s := m.NewSignedIn(7, "ana@coffee.example", 0)
 	if _, state := roundTrip(t, m, s); state != Active {
 		t.Fatalf("new session is %v", state)
 	}
@@ -188,7 +188,7 @@ func TestAbsoluteLifetimeWithFakeClock(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	m := newManager(t, clock)
-	s := m.NewSignedIn(7, "ana@coffee.example")
+	s := m.NewSignedIn(7, "ana@coffee.example", 0)
 	// Busy all day: a request every 10 minutes keeps it from idling out,
 	// but not past 12 hours.
 	for elapsed := time.Duration(0); elapsed < 12*time.Hour; elapsed += 10 * time.Minute {
@@ -225,13 +225,13 @@ func TestSessionsFromTheFutureOrWithoutTokenAreRefused(t *testing.T) {
 	t.Parallel()
 	clock := newFakeClock()
 	m := newManager(t, clock)
-	future := m.NewSignedIn(7, "ana@coffee.example")
+	future := m.NewSignedIn(7, "ana@coffee.example", 0)
 	future.IssuedAt = clock.Now().Add(time.Hour)
 	future.LastSeen = future.IssuedAt
 	if _, state := roundTrip(t, m, future); state != None {
 		t.Errorf("a session issued in an hour: %v, want none", state)
 	}
-	skewed := m.NewSignedIn(7, "ana@coffee.example")
+	skewed := m.NewSignedIn(7, "ana@coffee.example", 0)
 	skewed.IssuedAt = clock.Now().Add(time.Minute) // another replica's clock runs ahead
 	skewed.LastSeen = skewed.IssuedAt
 	if _, state := roundTrip(t, m, skewed); state != Active {

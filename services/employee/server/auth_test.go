@@ -415,8 +415,11 @@ func TestRepeatedFailuresAreSlowedThenRefused(t *testing.T) {
 	// the account's failures.
 	svc.clock.Advance(5 * time.Minute)
 	wantRedirect(t, postForm(t, b, loginPath, right), listPath)
-	if n, _, err := svc.store.LoginFailures(context.Background(), auth.AccountKey(testEmail), svc.clock.Now(), auth.ThrottleWindow); err != nil || n != 0 {
-		t.Errorf("after success the account has %d failures (%v), want 0", n, err)
+	account := auth.EmployeeKey(svc.employee.ID)
+	for _, key := range []string{account, auth.PairKey(account, auth.AddressKey("192.0.2.1"))} {
+		if n, _, err := svc.store.LoginFailures(context.Background(), key, svc.clock.Now(), auth.ThrottleWindow); err != nil || n != 0 {
+			t.Errorf("after success the account has %d failures under %s (%v), want 0", n, key, err)
+		}
 	}
 }
 
@@ -427,9 +430,11 @@ func TestThrottlingNeverRevealsAccounts(t *testing.T) {
 	svc := newTestService(t)
 	ctx := context.Background()
 	pages := map[string]string{}
+	keys := map[string]string{testEmail: auth.EmployeeKey(svc.employee.ID), "nobody@coffee-suppliers.example": auth.AccountKey("nobody@coffee-suppliers.example")}
 	for _, email := range []string{testEmail, "nobody@coffee-suppliers.example"} {
 		for range 10 {
-			if _, err := svc.store.RecordLoginFailure(ctx, auth.AccountKey(email), svc.clock.Now(), auth.ThrottleWindow); err != nil {
+			key := auth.PairKey(keys[email], auth.AddressKey("192.0.2.1")) // httptest's client address
+			if _, err := svc.store.CountLoginAttempt(ctx, key, svc.clock.Now(), auth.ThrottleWindow, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -452,7 +457,7 @@ func TestOneAddressIsRefusedAfterManyFailures(t *testing.T) {
 	ctx := context.Background()
 	const attacker = "192.0.2.1" // httptest's client address
 	for range auth.AddressLimits.RefuseAfter {
-		if _, err := svc.store.RecordLoginFailure(ctx, auth.AddressKey(attacker), svc.clock.Now(), auth.ThrottleWindow); err != nil {
+		if _, err := svc.store.CountLoginAttempt(ctx, auth.AddressKey(attacker), svc.clock.Now(), auth.ThrottleWindow, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
@@ -68,6 +69,8 @@ type supplierForm struct {
 	// on the edit page, where an empty history still gets its heading.
 	History     []historyEntry
 	ShowHistory bool
+	// FormToken makes the form's post take effect once (see formToken).
+	FormToken string
 }
 
 // newSupplierForm is the add page, empty or showing a refused submission.
@@ -142,6 +145,8 @@ type removePage struct {
 	// Changed says the supplier changed after the employee opened the
 	// confirmation, so the values shown are new to them.
 	Changed bool
+	// FormToken makes the form's post take effect once (see formToken).
+	FormToken string
 }
 
 func newRemovePage(s suppliers.Supplier, changed bool) removePage {
@@ -179,3 +184,26 @@ func parseVersion(s string) (int64, error) {
 	}
 	return v, nil
 }
+
+// formTokenField is the hidden input that carries a form's one-time token:
+// the store records it with the change, so the same form posted twice (a
+// double click, a browser retrying) changes the suppliers once, and the
+// second post is answered like the first.
+const formTokenField = "form_token"
+
+// formToken reads a form's one-time token: empty when the form has none (a
+// page served before tokens existed, during a release), else the
+// base64url text auth.NewToken makes.
+func formToken(form url.Values) (string, error) {
+	token := form.Get(formTokenField)
+	if token == "" {
+		return "", nil
+	}
+	if len(token) > suppliers.MaxFormTokenLength || strings.Trim(token, base64URLAlphabet) != "" {
+		return "", &web.Error{Status: http.StatusBadRequest, Title: "Malformed form",
+			Message: "The form's one-time token is damaged, so nothing was changed. Go back, reload the page and submit the form again."}
+	}
+	return token, nil
+}
+
+const base64URLAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

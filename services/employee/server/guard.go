@@ -27,6 +27,13 @@ func (h handlers) guard(c *gin.Context) {
 		return
 	}
 	session, state := h.sessions.Read(c.Request)
+	if state == auth.Active {
+		var err error
+		if state, err = h.checkSession(c, session); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
 	switch {
 	case state == auth.Active:
 		if h.sessions.Touch(&session) {
@@ -70,6 +77,22 @@ func (h handlers) guard(c *gin.Context) {
 		}
 	}
 	c.Next()
+}
+
+// checkSession refuses a session that was signed out, or whose employee
+// was signed out everywhere or had their password reset, since it began:
+// it is then treated as expired, so it opens nothing and is never
+// refreshed. The answer comes from this replica's cache, at most
+// auth.SessionCheckTTL old, so most requests cost no query.
+func (h handlers) checkSession(c *gin.Context, s auth.Session) (auth.State, error) {
+	valid, err := h.sessionChecks.Valid(c.Request.Context(), s)
+	switch {
+	case err != nil:
+		return auth.None, err
+	case !valid:
+		return auth.Expired, nil
+	}
+	return auth.Active, nil
 }
 
 // refuseVisitor answers a request that needs a signed-in employee. Pages

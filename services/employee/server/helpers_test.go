@@ -65,6 +65,8 @@ var employeeGrants = []string{
 	"SELECT, INSERT ON %s.supplier_audit",
 	"SELECT, INSERT, UPDATE ON %s.employees",
 	"SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle",
+	"SELECT, INSERT, DELETE ON %s.ended_sessions",
+	"SELECT, INSERT, DELETE ON %s.form_tokens",
 }
 
 func newTestService(t testing.TB) testService {

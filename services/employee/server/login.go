@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ const (
 	msgMissing      = "Enter your email and password."
 	msgExpired      = "Your session expired. Please sign in again."
 	msgSignedOut    = "You have signed out."
+	msgBusy         = "Too many people are signing in at this moment. Nothing is wrong with your details: please try again in a few seconds."
 	msgTooManyStart = "Too many failed sign-in attempts. For your security, signing in is paused: try again in "
 )
 
@@ -63,54 +65,76 @@ func (h handlers) login(c *gin.Context) error {
 		return err
 	}
 
-	now := h.sessions.Now()
-	accountKey, addressKey := auth.AccountKey(email), auth.AddressKey(c.ClientIP())
-	verdict, err := h.throttle(ctx, now, accountKey, addressKey)
+	// The account found, not the text typed, is what the limits count:
+	// however an email is spelt, one account has one count. An email
+	// without an account is counted the same way under its own key, so
+	// the answers never tell which emails exist.
+	employee, found, err := h.findEmployee(ctx, form.Get("email"))
 	if err != nil {
 		return err
 	}
-	if verdict.Refuse {
+	account := auth.AccountKey(email)
+	if found {
+		account = auth.EmployeeKey(employee.ID)
+	}
+	address := auth.AddressKey(c.ClientIP())
+	attempt, err := h.countAttempt(ctx, h.sessions.Now(), []throttleKey{
+		{auth.PairKey(account, address), auth.AccountLimits},
+		{account, auth.AccountWideLimits},
+		{address, auth.AddressLimits},
+	})
+	if err != nil {
+		return err
+	}
+	if attempt.verdict.Refuse {
 		// Refused before the password is even looked at, so the right
 		// password does not get through either, and the answer is the
 		// same whether or not the email has an account.
-		seconds := auth.RetryAfterSeconds(verdict.RetryAfter)
+		if err := h.forgetAttempt(ctx, attempt); err != nil {
+			return err
+		}
+		seconds := auth.RetryAfterSeconds(attempt.verdict.RetryAfter)
 		c.Header("Retry-After", strconv.Itoa(seconds))
 		h.log.LogAttrs(ctx, slogWarn, "sign-in refused: too many failures", attrRequest(c)...)
 		page.Error = msgTooManyStart + minutes(seconds) + "."
 		return h.showLogin(c, http.StatusTooManyRequests, page)
 	}
-	if verdict.Delay > 0 {
-		if err := h.sleep(ctx, verdict.Delay); err != nil {
-			return err
+	if attempt.verdict.Delay > 0 {
+		if err := h.sleep(ctx, attempt.verdict.Delay); err != nil {
+			return errors.Join(err, h.forgetAttempt(ctx, attempt))
 		}
 	}
 
-	employee, ok, err := h.checkPassword(ctx, email, password)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		for _, key := range []string{accountKey, addressKey} {
-			if _, err := h.store.RecordLoginFailure(ctx, key, now, auth.ThrottleWindow); err != nil {
-				return err
-			}
+	// Each check holds 19 MiB and a core: past the bound, answer at once
+	// rather than queue (or allocate) without limit.
+	if !h.hashSlots.TryAcquire() {
+		if err := h.forgetAttempt(ctx, attempt); err != nil {
+			return err
 		}
-		// The email is not logged: people sometimes type their password
-		// into the email box.
+		c.Header("Retry-After", strconv.Itoa(busyRetrySeconds))
+		h.log.LogAttrs(ctx, slogWarn, "sign-in turned away: every password check slot is busy", attrRequest(c)...)
+		page.Error = msgBusy
+		return h.showLogin(c, http.StatusServiceUnavailable, page)
+	}
+	ok := h.checkPassword(employee, found, password)
+	if ok && auth.NeedsRehash(employee.PasswordHash) {
+		h.upgradeHash(ctx, employee, password) // hashes too: within the slot
+	}
+	h.hashSlots.Release()
+	if !ok {
+		// The attempt stays counted. The email is not logged: people
+		// sometimes type their password into the email box.
 		h.log.LogAttrs(ctx, slogInfo, "sign-in failed", attrRequest(c)...)
 		page.Error = msgIncorrect
 		return h.showLogin(c, http.StatusUnauthorized, page)
 	}
 
-	if err := h.store.ClearLoginFailures(ctx, accountKey); err != nil {
+	if err := h.clearAttempt(ctx, attempt); err != nil {
 		return err
-	}
-	if auth.NeedsRehash(employee.PasswordHash) {
-		h.upgradeHash(ctx, employee.Email, password)
 	}
 	// A new session with a new CSRF token: nothing an attacker may have
 	// planted before sign-in carries over (no session fixation).
-	if !h.writeSession(c, h.sessions.NewSignedIn(employee.ID, employee.Email)) {
+	if !h.writeSession(c, h.sessions.NewSignedIn(employee.ID, employee.Email, employee.SessionGeneration)) {
 		return nil
 	}
 	h.log.LogAttrs(ctx, slogInfo, "signed in", append(attrRequest(c), attrEmployee(employee.ID, employee.Email)...)...)
@@ -118,51 +142,120 @@ func (h handlers) login(c *gin.Context) error {
 	return nil
 }
 
-// throttle judges an attempt by the failures of its account and address.
-func (h handlers) throttle(ctx context.Context, now time.Time, accountKey, addressKey string) (auth.Verdict, error) {
-	var verdict auth.Verdict
-	for _, k := range []struct {
-		key    string
-		limits auth.Limits
-	}{{accountKey, auth.AccountLimits}, {addressKey, auth.AddressLimits}} {
-		failures, last, err := h.store.LoginFailures(ctx, k.key, now, k.limits.Window)
-		if err != nil {
-			return auth.Verdict{}, err
-		}
-		verdict = auth.Worst(verdict, k.limits.Judge(failures, last, now))
-	}
-	return verdict, nil
+// busyRetrySeconds is the Retry-After of a sign-in turned away because
+// every password check slot was busy: a check takes tens of milliseconds.
+const busyRetrySeconds = 2
+
+// throttleKey is one count a sign-in attempt is judged by.
+type throttleKey struct {
+	key    string
+	limits auth.Limits
 }
 
-// checkPassword looks the account up and verifies the password. An unknown
-// email costs the same hashing time as a wrong password.
-func (h handlers) checkPassword(ctx context.Context, email, password string) (suppliers.Employee, bool, error) {
-	employee, err := h.store.EmployeeByEmail(ctx, email)
+// attempt is a sign-in attempt as counted: the verdict on it, its keys (the
+// pair, the account, the address, in that order) and those it was counted
+// under.
+type attempt struct {
+	verdict auth.Verdict
+	keys    []string
+	counted []string
+	address string
+}
+
+// countAttempt counts the attempt under each key before its password is
+// checked (see suppliers.Store.CountLoginAttempt) and judges it by the
+// failures before it.
+func (h handlers) countAttempt(ctx context.Context, now time.Time, keys []throttleKey) (attempt, error) {
+	var a attempt
+	a.address = keys[len(keys)-1].key
+	for _, k := range keys {
+		a.keys = append(a.keys, k.key)
+		got, err := h.store.CountLoginAttempt(ctx, k.key, now, k.limits.Window, k.limits.RefuseAfter)
+		if err != nil {
+			return a, errors.Join(err, h.forgetAttempt(ctx, a))
+		}
+		if got.Counted {
+			a.counted = append(a.counted, k.key)
+		}
+		a.verdict = auth.Worst(a.verdict, k.limits.Judge(got.Failures, got.Last, now))
+	}
+	return a, nil
+}
+
+// forgetAttempt takes back an attempt whose password was never checked.
+// It runs even when the request's context has ended (the client gave up
+// during the delay).
+func (h handlers) forgetAttempt(ctx context.Context, a attempt) error {
+	ctx = context.WithoutCancel(ctx)
+	for _, key := range a.counted {
+		if err := h.store.ForgetLoginAttempt(ctx, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearAttempt follows a successful sign-in: the account's failures, from
+// this address and overall, are forgotten; the address only takes this
+// attempt back, so signing in to one's own account does not wipe what the
+// address failed on others.
+func (h handlers) clearAttempt(ctx context.Context, a attempt) error {
+	for _, key := range a.keys {
+		var err error
+		switch {
+		case key != a.address:
+			err = h.store.ClearLoginFailures(ctx, key)
+		case slices.Contains(a.counted, key):
+			err = h.store.ForgetLoginAttempt(ctx, key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// findEmployee looks the account up by its exact email.
+func (h handlers) findEmployee(ctx context.Context, email string) (suppliers.Employee, bool, error) {
+	normalized, err := auth.NormalizeEmail(email)
+	if err != nil {
+		return suppliers.Employee{}, false, nil // no account has an invalid email
+	}
+	employee, err := h.store.EmployeeByEmail(ctx, normalized)
 	if errors.Is(err, suppliers.ErrNotFound) {
-		auth.DummyVerify(password)
 		return suppliers.Employee{}, false, nil
 	}
 	if err != nil {
 		return suppliers.Employee{}, false, err
 	}
-	ok, err := auth.VerifyPassword(employee.PasswordHash, password)
+	return employee, true, nil
+}
+
+// checkPassword verifies the password of the account found. An unknown
+// email costs the same hashing time as a wrong password.
+func (h handlers) checkPassword(employee suppliers.Employee, found bool, password string) bool {
+	if !found {
+		_, _ = h.verify(auth.DummyHash(), password)
+		return false
+	}
+	ok, err := h.verify(employee.PasswordHash, password)
 	if err != nil {
 		// A stored hash this code cannot read: nobody can sign in as this
 		// employee until the password is reset. Say so in the log, and
 		// answer as for a wrong password.
 		h.log.Error("unreadable password hash; reset the password with `employee accounts reset-password`",
 			"employee_id", employee.ID, "error", err)
-		return suppliers.Employee{}, false, nil
+		return false
 	}
-	return employee, ok, nil
+	return ok
 }
 
 // upgradeHash stores a hash with the current parameters after a successful
 // sign-in with an older one. Failing is harmless: the old hash still works.
-func (h handlers) upgradeHash(ctx context.Context, email, password string) {
+func (h handlers) upgradeHash(ctx context.Context, employee suppliers.Employee, password string) {
 	hash, err := auth.HashPassword(password)
 	if err == nil {
-		err = h.store.SetEmployeePassword(ctx, email, hash)
+		err = h.store.UpgradePasswordHash(ctx, employee.ID, employee.PasswordHash, hash)
 	}
 	if err != nil {
 		h.log.Warn("could not upgrade a password hash", "error", err)
@@ -171,6 +264,13 @@ func (h handlers) upgradeHash(ctx context.Context, email, password string) {
 
 func (h handlers) logout(c *gin.Context) error {
 	s := session(c)
+	// The session ends for good, copies of this cookie included: at once
+	// on this replica, within auth.SessionCheckTTL on the others. The
+	// employee's other sessions (another browser, a phone) go on.
+	if err := h.store.EndSession(c.Request.Context(), auth.SessionID(s), h.sessions.Ends(s)); err != nil {
+		return err
+	}
+	h.sessionChecks.Ended(s)
 	// A fresh anonymous session replaces the employee's: its token is new,
 	// so forms of the old session no longer post.
 	if !h.writeSession(c, h.sessions.NewAnonymous()) {

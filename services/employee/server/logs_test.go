@@ -16,9 +16,10 @@ import (
 // TestNoSecretInAnyLogLine starts the service from its environment (first
 // administrator included), logging everything down to debug as JSON, and
 // goes through a whole visit: a failed sign-in (with a password typed into
-// the email box), a refused form, sign-in, add, edit, delete, sign-out.
-// No log line may hold a password, the session key, a cookie value or a
-// CSRF token.
+// the email box), a refused form, sign-in, add, edit, delete (each posted
+// twice with its one-time form token), a damaged form token, sign-out, the
+// signed-out cookie refused, a look-alike email refused. No log line may
+// hold a password, the session key, a cookie value, a CSRF or form token.
 func TestNoSecretInAnyLogLine(t *testing.T) {
 	t.Parallel()
 	var logs webtest.LogBuffer
@@ -47,25 +48,49 @@ func TestNoSecretInAnyLogLine(t *testing.T) {
 	forged := formOf(validInput())
 	forged.Set("csrf_token", "forged-token-value")
 	wantStatus(t, postForm(t, b, addPath, forged), http.StatusForbidden)
-	wantRedirect(t, postForm(t, b, addPath, formOf(validInput())), "/admin/suppliers?notice=created")
+	// Every form with its one-time token, each posted twice.
+	var formTokens []string
+	add := formOf(validInput())
+	add.Set("form_token", formTokenOf(t, get(t, b, addPath)))
+	formTokens = append(formTokens, add.Get("form_token"))
+	for range 2 {
+		wantRedirect(t, postForm(t, b, addPath, add), "/admin/suppliers?notice=created")
+	}
 	var id int64
 	if err := db.QueryRow("SELECT MAX(id) FROM suppliers").Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, get(t, b, updatePathOf(id)), http.StatusOK)
 	changed := validInput()
 	changed.City = "Raleigh"
-	wantRedirect(t, postForm(t, b, updatePathOf(id), editForm(changed, 1)), "/admin/suppliers?notice=updated")
-	wantStatus(t, get(t, b, removePathOf(id)), http.StatusOK)
-	wantRedirect(t, postForm(t, b, removePathOf(id), url.Values{"version": {"2"}}), "/admin/suppliers?notice=deleted")
+	edit := editForm(changed, 1)
+	edit.Set("form_token", formTokenOf(t, get(t, b, updatePathOf(id))))
+	formTokens = append(formTokens, edit.Get("form_token"))
+	for range 2 {
+		wantRedirect(t, postForm(t, b, updatePathOf(id), edit), "/admin/suppliers?notice=updated")
+	}
+	remove := url.Values{"version": {"2"}, "form_token": {formTokenOf(t, get(t, b, removePathOf(id)))}}
+	formTokens = append(formTokens, remove.Get("form_token"))
+	for range 2 {
+		wantRedirect(t, postForm(t, b, removePathOf(id), remove), "/admin/suppliers?notice=deleted")
+	}
+	wantStatus(t, postForm(t, b, updatePathOf(id), url.Values{"version": {"1"}, "form_token": {"damaged token!"}}), http.StatusBadRequest)
 	// Made-up methods and unknown paths reach the log cut short, never
 	// with the cookie the browser sends along.
 	wantStatus(t, serve(b, httptest.NewRequest(strings.Repeat("PROPFIND", 40), listPath, nil)), http.StatusMethodNotAllowed)
 	wantStatus(t, serve(b, httptest.NewRequest(http.MethodGet, "/admin/"+strings.Repeat("x", 600)+"?q=secret-query", nil)), http.StatusNotFound)
+	copied := b.sessionCookie()
 	wantRedirect(t, postForm(t, b, logoutPath, url.Values{}), loginPath+"?signed_out=1")
+	// The signed-out session's cookie, copied before, is refused.
+	wantRedirect(t, serve(svc.Handler(), withCookie(httptest.NewRequest(http.MethodGet, listPath, nil), copied)),
+		loginPath+"?expired=1")
+	// A look-alike of the administrator's email does not sign in.
+	wantStatus(t, get(t, b, loginPath), http.StatusOK)
+	wantStatus(t, postForm(t, b, loginPath, url.Values{"email": {"fïrst.admin@coffee-suppliers.example"}, "password": {adminPassword}}), http.StatusUnauthorized)
 
 	text := logs.String()
-	secrets := append([]string{adminPassword, sessionKey, wrongPassword, typedInEmail, "secret-query", "forged-token-value", "coffee_session"}, b.secrets()...)
+	secrets := append([]string{adminPassword, sessionKey, wrongPassword, typedInEmail, "secret-query", "forged-token-value", "coffee_session",
+		"damaged token!", "damaged+token"}, b.secrets()...)
+	secrets = append(secrets, formTokens...)
 	if len(b.secrets()) < 4 {
 		t.Fatalf("the browser saw only %d cookie values and tokens; the test proves nothing", len(b.secrets()))
 	}

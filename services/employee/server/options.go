@@ -34,6 +34,13 @@ type Options struct {
 	// Sleep waits out the slow-down of repeated failed sign-ins; nil waits
 	// on a timer, giving up when ctx ends. Tests record the delays instead.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// MaxConcurrentHashes bounds the password checks that run at once (19
+	// MiB each); a sign-in beyond it answers 503 at once. Zero is
+	// auth.DefaultHashSlots, two per core.
+	MaxConcurrentHashes int
+	// VerifyPassword checks a password against a stored hash; nil is
+	// auth.VerifyPassword. Tests hold it to fill the hashing slots.
+	VerifyPassword func(hash, password string) (bool, error)
 }
 
 // OptionsFromEnv reads SESSION_KEY (required), SESSION_IDLE_TIMEOUT (30m),

@@ -60,6 +60,13 @@ type handlers struct {
 	log        *slog.Logger
 	sleep      func(ctx context.Context, d time.Duration) error
 	firstAdmin *firstAdmin
+	// sessionChecks says, from this replica's short cache, whether a
+	// signed-in session was ended since it began.
+	sessionChecks *auth.SessionChecks
+	// hashSlots bounds the password checks running at once; verify is the
+	// check itself.
+	hashSlots *auth.HashSlots
+	verify    func(hash, password string) (bool, error)
 	// freshAfterChange is how long after their own change an employee's
 	// lists skip the page cache: its time to live, plus a second for the
 	// clocks of different replicas' hosts to disagree.
@@ -102,9 +109,17 @@ func NewWithOptions(log *slog.Logger, cfg web.Config, db *sql.DB, opts Options) 
 	if sleep == nil {
 		sleep = sleepContext
 	}
+	verify := opts.VerifyPassword
+	if verify == nil {
+		verify = auth.VerifyPassword
+	}
 	app, engine := svc.App, svc.Engine
 	h := handlers{app: app, store: svc.Store, sessions: sessions, log: log, sleep: sleep,
-		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword), freshAfterChange: cfg.PageCacheTTL + time.Second}
+		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword), freshAfterChange: cfg.PageCacheTTL + time.Second,
+		sessionChecks: auth.NewSessionChecks(sessions.Now, func(ctx context.Context, s auth.Session) (bool, error) {
+			return svc.Store.SessionValid(ctx, s.EmployeeID, s.Generation, auth.SessionID(s))
+		}),
+		hashSlots: auth.NewHashSlots(opts.MaxConcurrentHashes), verify: verify}
 	if err := h.firstAdmin.ensureAtStart(log, svc.Store); err != nil {
 		return nil, err
 	}
@@ -196,7 +211,9 @@ func (h handlers) redirectToList(c *gin.Context, notice string) {
 }
 
 func (h handlers) addForm(c *gin.Context) error {
-	return h.showForm(c, http.StatusOK, newSupplierForm(suppliers.Input{}, nil))
+	page := newSupplierForm(suppliers.Input{}, nil)
+	page.FormToken = auth.NewToken()
+	return h.showForm(c, http.StatusOK, page)
 }
 
 func (h handlers) create(c *gin.Context) error {
@@ -204,12 +221,21 @@ func (h handlers) create(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	token, err := formToken(form)
+	if err != nil {
+		return err
+	}
 	in := inputFrom(form)
-	_, err = h.store.Create(c.Request.Context(), actor(c), in)
+	_, err = h.store.CreateOnce(c.Request.Context(), actor(c), token, in)
 	var invalid suppliers.FieldErrors
 	switch {
 	case errors.As(err, &invalid):
-		return h.showForm(c, http.StatusBadRequest, newSupplierForm(in, invalid))
+		// Nothing was added, so the form keeps its token.
+		page := newSupplierForm(in, invalid)
+		page.FormToken = token
+		return h.showForm(c, http.StatusBadRequest, page)
+	case errors.Is(err, suppliers.ErrAlreadySubmitted):
+		// The same form posted again: its first post added the supplier.
 	case err != nil:
 		return err
 	}
@@ -227,18 +253,22 @@ func (h handlers) supplierInPath(c *gin.Context) (suppliers.Supplier, error) {
 }
 
 // versionedPost reads a change to the supplier in the path: its id, the
-// form, and the version the employee saw when the form was drawn.
-func versionedPost(c *gin.Context) (id, version int64, form url.Values, err error) {
+// form, the version the employee saw when the form was drawn, and the
+// form's one-time token.
+func versionedPost(c *gin.Context) (id, version int64, form url.Values, token string, err error) {
 	if id, err = suppliers.ParseID(c.Param("id")); err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, "", err
 	}
 	if form, err = web.ParseForm(c); err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, "", err
 	}
 	if version, err = parseVersion(form.Get("version")); err != nil {
-		return 0, 0, nil, err
+		return 0, 0, nil, "", err
 	}
-	return id, version, form, nil
+	if token, err = formToken(form); err != nil {
+		return 0, 0, nil, "", err
+	}
+	return id, version, form, token, nil
 }
 
 func (h handlers) updateForm(c *gin.Context) error {
@@ -246,28 +276,35 @@ func (h handlers) updateForm(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.showEditForm(c, http.StatusOK, editSupplierForm(s.ID, s.Version, s.Input(), nil))
+	page := editSupplierForm(s.ID, s.Version, s.Input(), nil)
+	page.FormToken = auth.NewToken()
+	return h.showEditForm(c, http.StatusOK, page)
 }
 
 func (h handlers) update(c *gin.Context) error {
-	id, version, form, err := versionedPost(c)
+	id, version, form, token, err := versionedPost(c)
 	if err != nil {
 		return err
 	}
 	in := inputFrom(form)
-	_, err = h.store.Update(c.Request.Context(), actor(c), id, version, in)
+	_, err = h.store.UpdateOnce(c.Request.Context(), actor(c), token, id, version, in)
 	var invalid suppliers.FieldErrors
 	var conflict *suppliers.ConflictError
 	switch {
 	case errors.As(err, &invalid):
-		return h.showEditForm(c, http.StatusBadRequest, editSupplierForm(id, version, in, invalid))
+		page := editSupplierForm(id, version, in, invalid)
+		page.FormToken = token
+		return h.showEditForm(c, http.StatusBadRequest, page)
 	case errors.As(err, &conflict):
 		// Keep what the employee typed, but base the form on the current
 		// version: saving again is then a deliberate choice to overwrite
 		// the values now shown, not a silent one.
 		page := editSupplierForm(id, conflict.Current.Version, in, nil)
 		page.Current = detailsOf(conflict.Current)
+		page.FormToken = token
 		return h.showEditForm(c, http.StatusConflict, page)
+	case errors.Is(err, suppliers.ErrAlreadySubmitted):
+		// The same form posted again: its first post saved the changes.
 	case err != nil:
 		return err
 	}
@@ -280,21 +317,27 @@ func (h handlers) removeConfirmation(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.showRemove(c, http.StatusOK, newRemovePage(s, false))
+	page := newRemovePage(s, false)
+	page.FormToken = auth.NewToken()
+	return h.showRemove(c, http.StatusOK, page)
 }
 
 func (h handlers) remove(c *gin.Context) error {
-	id, version, _, err := versionedPost(c)
+	id, version, _, token, err := versionedPost(c)
 	if err != nil {
 		return err
 	}
-	err = h.store.Delete(c.Request.Context(), actor(c), id, version)
+	err = h.store.DeleteOnce(c.Request.Context(), actor(c), token, id, version)
 	var conflict *suppliers.ConflictError
 	switch {
 	case errors.As(err, &conflict):
 		// Ask again with what the supplier holds now: nobody deletes
 		// values they have not seen.
-		return h.showRemove(c, http.StatusConflict, newRemovePage(conflict.Current, true))
+		page := newRemovePage(conflict.Current, true)
+		page.FormToken = token
+		return h.showRemove(c, http.StatusConflict, page)
+	case errors.Is(err, suppliers.ErrAlreadySubmitted):
+		// The same form posted again: its first post deleted the supplier.
 	case err != nil:
 		return err
 	}
