@@ -252,11 +252,14 @@ bootstrap_images() {
 # from a VPC); later pulls come from the cache, through the VPC endpoints:
 # https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html
 pull_agent() {
-  local ref repo tag
-  for ref in $(sed -n 's/.*Image: !Sub "\(${AWS::AccountId}[^"]*cloudwatch-agent[^"]*\)".*/\1/p' infra/templates/services.yaml | sort -u); do
-    ref=${ref//'${AWS::AccountId}'/$account}
-    ref=${ref//'${AWS::Region}'/$region}
-    ref=${ref//'${EnvName}'/$env}
+  local ref repo tag refs=()
+  # The image lines as the template writes them, ${AWS::AccountId} and all.
+  # shellcheck disable=SC2016
+  mapfile -t refs < <(sed -n 's/.*Image: !Sub "\(${AWS::AccountId}[^"]*cloudwatch-agent[^"]*\)".*/\1/p' infra/templates/services.yaml | sort -u)
+  [ ${#refs[@]} -gt 0 ] || die "infra/templates/services.yaml names no CloudWatch agent image through the cache"
+  for ref in "${refs[@]}"; do
+    # shellcheck disable=SC2016
+    ref=${ref//'${AWS::AccountId}'/$account} ref=${ref//'${AWS::Region}'/$region} ref=${ref//'${EnvName}'/$env}
     repo=${ref#*/} tag=${ref##*:}
     repo=${repo%:*}
     image_exists "$repo" "$tag" && continue
@@ -291,7 +294,9 @@ run_migration() {
   task=$(aws ecs run-task --cluster "$cluster" --task-definition "$taskdef" --launch-type FARGATE --count 1 \
     --network-configuration "awsvpcConfiguration={subnets=[$subnets],securityGroups=[$group],assignPublicIp=DISABLED}" \
     --started-by coffee-suppliers-deploy --query 'tasks[0].taskArn' --output text)
-  [ -n "$task" ] && [ "$task" != None ] || die "ECS started no migration task (aws ecs run-task --cluster $cluster --task-definition $taskdef reported a failure)"
+  if [ -z "$task" ] || [ "$task" = None ]; then
+    die "ECS started no migration task (aws ecs run-task --cluster $cluster --task-definition $taskdef reported a failure)"
+  fi
   id=${task##*/}
   local log="log group /ecs/$prefix/migration, stream migration/suppliersdb/$id"
   aws ecs wait tasks-stopped --cluster "$cluster" --tasks "$task" ||
