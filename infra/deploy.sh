@@ -43,6 +43,7 @@ cd "$(dirname "$0")/.."
 
 usage() { echo "usage: $0 deploy|teardown ENV (parameters in infra/params/ENV.json)" >&2; exit 2; }
 die() { echo "$0: $*" >&2; exit 1; }
+((BASH_VERSINFO[0] >= 4)) || die "needs bash 4 or later, this is $BASH_VERSION (macOS: brew install bash)"
 [ $# -eq 2 ] || usage
 action=$1 env=$2
 case $action in deploy | teardown) ;; *) usage ;; esac
@@ -110,7 +111,10 @@ events() {
 }
 
 newest_event() { # newest_event FULLNAME: the id of its latest event
-  events "$1" 2>/dev/null | head -n 1 | cut -f 1
+  local all
+  # Read to the end: a pipe into head would kill aws with SIGPIPE.
+  all=$(events "$1" 2>/dev/null) || true
+  echo "${all%%$'\t'*}"
 }
 
 # first_failure FULLNAME [SINCE]: the reason of the first FAILED event
@@ -401,9 +405,19 @@ stop_releases() {
   done
 }
 
+stack_param() { # stack_param STACK KEY: a parameter's value in the deployed stack
+  aws cloudformation describe-stacks --stack-name "$prefix-$1" \
+    --query "Stacks[0].Parameters[?ParameterKey=='$2'].ParameterValue" --output text
+}
+
 teardown() {
   local i name bucket repo lb
   use_region
+  # A protected database fails the data stack's deletion half-way through
+  # the teardown; better not to begin.
+  if [ "$(stack_status data)" != NONE ] && [ "$(stack_param data DeletionProtection)" = true ]; then
+    die "$prefix-data's database has DeletionProtection on: set data.DeletionProtection to \"false\" in infra/params/$env.json and make deploy ENV=$env first (its final snapshot is kept), then make teardown again"
+  fi
   if [ "$(stack_status pipelines)" != NONE ]; then
     stop_releases
     # CloudFormation deletes only empty buckets.

@@ -643,3 +643,16 @@ func TestTeardownClearsWhatBlocksDeletion(t *testing.T) {
 		t.Errorf("the pull-through cache's repository is left")
 	}
 }
+
+func TestTeardownStopsBeforeAProtectedDatabase(t *testing.T) {
+	t.Parallel()
+	w := deployedAccount()
+	w.Stacks["coffee-suppliers-dev-data"].Params["DeletionProtection"] = "true"
+	r := deploySh(t, w, nil, "teardown", "dev")
+	r.mustFail(t, "DeletionProtection")
+	if i := r.index(func(c call) bool {
+		return c.has("aws", "cloudformation", "delete-stack") || c.has("aws", "s3", "rm") || c.has("aws", "deploy", "stop-deployment")
+	}); i >= 0 {
+		t.Errorf("teardown began (%s) although the data stack cannot be deleted", r.calls[i])
+	}
+}

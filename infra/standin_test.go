@@ -279,8 +279,11 @@ func (s *standIn) aws() (any, *fail) {
 			}
 			return []string{}, nil
 		}
-		if query == "Stacks[0].Parameters[].ParameterKey" {
-			return slices.Sorted(maps.Keys(st.Params)), nil
+		if m := regexp.MustCompile(`^Stacks\[0\]\.Parameters\[\?ParameterKey=='(\w+)'\]\.ParameterValue$`).FindStringSubmatch(query); m != nil {
+			if v, ok := st.Params[m[1]]; ok {
+				return []string{v}, nil
+			}
+			return []string{}, nil
 		}
 	case "cloudformation describe-stack-events":
 		st := w.Stacks[opt("--stack-name")]
