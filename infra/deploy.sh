@@ -104,6 +104,11 @@ output() { # output STACK KEY: a stack's output value
     --query "Stacks[0].Outputs[?OutputKey=='$2'].OutputValue" --output text
 }
 
+stack_param() { # stack_param STACK KEY: a parameter's value in the deployed stack
+  aws cloudformation describe-stacks --stack-name "$prefix-$1" \
+    --query "Stacks[0].Parameters[?ParameterKey=='$2'].ParameterValue" --output text
+}
+
 # A stack's events, newest first, one a line: id, resource, type, status, reason.
 events() {
   aws cloudformation describe-stack-events --stack-name "$1" \
@@ -354,6 +359,14 @@ deploy() {
     deploy_stack services CustomerImageTag="$CUSTOMER_IMAGE_TAG" EmployeeImageTag="$EMPLOYEE_IMAGE_TAG" MigrationImageTag="$MIGRATION_IMAGE_TAG"
     created=1
   else
+    if [ -z "$(stack_param services MigrationImageTag)" ]; then
+      # A services stack from before the migration task: its image now,
+      # beside the services' images the stack already runs.
+      CUSTOMER_IMAGE_TAG=${CUSTOMER_IMAGE_TAG:-$(stack_param services CustomerImageTag)}
+      EMPLOYEE_IMAGE_TAG=${EMPLOYEE_IMAGE_TAG:-$(stack_param services EmployeeImageTag)}
+      bootstrap_images
+      extra+=(MigrationImageTag="$MIGRATION_IMAGE_TAG")
+    fi
     pull_agent
     # CloudFormation must never change the task definition of a service
     # CodeDeploy controls: give back the one each service was given.
@@ -403,11 +416,6 @@ stop_releases() {
       done
     done
   done
-}
-
-stack_param() { # stack_param STACK KEY: a parameter's value in the deployed stack
-  aws cloudformation describe-stacks --stack-name "$prefix-$1" \
-    --query "Stacks[0].Parameters[?ParameterKey=='$2'].ParameterValue" --output text
 }
 
 teardown() {

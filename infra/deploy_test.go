@@ -656,3 +656,27 @@ func TestTeardownStopsBeforeAProtectedDatabase(t *testing.T) {
 		t.Errorf("teardown began (%s) although the data stack cannot be deleted", r.calls[i])
 	}
 }
+
+// A services stack from before the migration task has no MigrationImageTag:
+// the update builds and pushes the suppliersdb image and names it, and
+// rebuilds nothing else.
+func TestDeployUpdateAddsTheMigrationImage(t *testing.T) {
+	t.Parallel()
+	w := deployedAccount()
+	delete(w.Stacks["coffee-suppliers-dev-services"].Params, "MigrationImageTag")
+	delete(w.ECR, "coffee-suppliers-dev/suppliersdb")
+	r := deploySh(t, w, nil, "deploy", "dev")
+	r.mustSucceed(t)
+	tag := "bootstrap-" + commit(t)
+	if _, ok := r.w.ECR["coffee-suppliers-dev/suppliersdb"][tag]; !ok {
+		t.Errorf("no suppliersdb:%s in ECR: %v", tag, r.w.ECR)
+	}
+	if got := r.w.Stacks["coffee-suppliers-dev-services"].Params["MigrationImageTag"]; got != tag {
+		t.Errorf("the services stack's MigrationImageTag is %q, want %s", got, tag)
+	}
+	for _, svc := range []string{"customer", "employee"} {
+		if i := r.index(func(c call) bool { return c.has("docker", "push") && strings.Contains(c.String(), "/"+svc+":") }); i >= 0 {
+			t.Errorf("the update pushed %s", r.calls[i])
+		}
+	}
+}
