@@ -31,6 +31,11 @@
 # cache's first pull of an image needs the internet, which tasks behind VPC
 # endpoints (Egress=VpcEndpoints) do not have.
 #
+# Teardown stops CodeDeploy releases still under way, empties the artifact
+# bucket and turns off the load balancer's deletion protection before the
+# stacks go, newest first; it does not begin while the database is
+# deletion-protected.
+#
 # Settings: the region as awscli v2 reads it (AWS_REGION, then
 # AWS_DEFAULT_REGION, then the profile's), passed on to both versions;
 # AWS_ENDPOINT_URL to aim at another endpoint. MIGRATE=1 runs the first

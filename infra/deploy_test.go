@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -172,11 +173,12 @@ func (r run) index(match func(call) bool) int {
 // deployOf matches `aws cloudformation deploy` of one stack.
 func deployOf(stack string) func(call) bool {
 	return func(c call) bool {
-		return c.has("aws", "cloudformation", "deploy") && slices0(c.flag("--stack-name")) == "coffee-suppliers-dev-"+stack
+		return c.has("aws", "cloudformation", "deploy") && first(c.flag("--stack-name")) == "coffee-suppliers-dev-"+stack
 	}
 }
 
-func slices0(v []string) string {
+// first is a flag's first value ("" when absent).
+func first(v []string) string {
 	if len(v) == 0 {
 		return ""
 	}
@@ -255,7 +257,7 @@ func TestDeployFirstRunOrder(t *testing.T) {
 	services := deployOf("services")
 	for _, role := range []string{"ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com"} {
 		r.before(t, "the service-linked role of "+role, func(c call) bool {
-			return c.has("aws", "iam", "create-service-linked-role") && slices0(c.flag("--aws-service-name")) == role
+			return c.has("aws", "iam", "create-service-linked-role") && first(c.flag("--aws-service-name")) == role
 		}, "the services stack", services)
 	}
 	for _, img := range []string{"customer", "employee", "suppliersdb"} {
@@ -288,11 +290,11 @@ func TestDeployRunsTheFirstMigrationInTheVPC(t *testing.T) {
 		"--task-definition": emptyAccount().Outputs["services"]["MigrationTaskDefinitionArn"],
 		"--launch-type":     "FARGATE",
 	} {
-		if got := slices0(c.flag(flag)); got != want {
+		if got := first(c.flag(flag)); got != want {
 			t.Errorf("run-task %s %q, want %q", flag, got, want)
 		}
 	}
-	net := slices0(c.flag("--network-configuration"))
+	net := first(c.flag("--network-configuration"))
 	for _, want := range []string{"subnets=[subnet-a,subnet-b]", "securityGroups=[sg-migration]", "assignPublicIp=DISABLED"} {
 		if !strings.Contains(net, want) {
 			t.Errorf("run-task --network-configuration %q lacks %s", net, want)
@@ -379,7 +381,7 @@ func TestDeployPullsTheAgentImageInBothEgressModes(t *testing.T) {
 			r := deploySh(t, emptyAccount(), map[string]string{"PARAMS_DIR": dir}, "deploy", "dev")
 			r.mustSucceed(t)
 			r.before(t, "the pull of "+agentImage(t), func(c call) bool {
-				return c.has("docker", "pull") && slices0(c.flag("--platform")) == "linux/amd64" && strings.HasSuffix(c.String(), " "+agentImage(t))
+				return c.has("docker", "pull") && first(c.flag("--platform")) == "linux/amd64" && strings.HasSuffix(c.String(), " "+agentImage(t))
 			}, "the services stack", deployOf("services"))
 			if _, ok := r.w.ECR["ecr-public-dev/cloudwatch-agent/cloudwatch-agent"]; !ok {
 				t.Errorf("the pull-through cache holds no agent image after the deploy: %v", r.w.ECR)
@@ -434,7 +436,7 @@ func TestDeployRecreatesAStackWhoseCreationFailed(t *testing.T) {
 				t.Errorf("deploy.sh does not say why the stack failed:\n%s", r.out)
 			}
 			del := func(c call) bool {
-				return c.has("aws", "cloudformation", "delete-stack") && slices0(c.flag("--stack-name")) == name
+				return c.has("aws", "cloudformation", "delete-stack") && first(c.flag("--stack-name")) == name
 			}
 			r.before(t, "the deletion of the failed stack", del, "its new creation", deployOf("network"))
 			r.before(t, "the wait for the deletion", func(c call) bool { return c.has("aws", "cloudformation", "wait", "stack-delete-complete") },
@@ -502,7 +504,7 @@ func TestDeployUpdateKeepsTheServicesTaskDefinitions(t *testing.T) {
 	overrides := r.calls[i].flag("--parameter-overrides")
 	for param, output := range map[string]string{"CustomerTaskDefinitionArn": "CustomerServiceTaskDefinition", "EmployeeTaskDefinitionArn": "EmployeeServiceTaskDefinition"} {
 		want := param + "=" + w.Outputs["services"][output]
-		if !containsStr(overrides, want) {
+		if !slices.Contains(overrides, want) {
 			t.Errorf("the services update does not pass %s (CloudFormation must not change a CODE_DEPLOY service's task definition): %v", want, overrides)
 		}
 	}
@@ -514,15 +516,6 @@ func TestDeployUpdateKeepsTheServicesTaskDefinitions(t *testing.T) {
 	if j := r.index(func(c call) bool { return c.has("aws", "ecs", "run-task") || c.has("docker", "push") }); j >= 0 {
 		t.Errorf("an update ran %s", r.calls[j])
 	}
-}
-
-func containsStr(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func TestDeployServiceLinkedRoles(t *testing.T) {
@@ -589,7 +582,7 @@ func TestDeployRegionAsBothCLIVersionsReadIt(t *testing.T) {
 		r := deploySh(t, emptyAccount(), nil, "deploy", "dev")
 		r.mustSucceed(t)
 		for _, c := range r.calls {
-			if c.Tool == "aws" && c.Region != testRegion && !containsStr(c.Args, "--region") {
+			if c.Tool == "aws" && c.Region != testRegion && !slices.Contains(c.Args, "--region") {
 				t.Errorf("%s ran without the region (AWS_DEFAULT_REGION %q, no --region)", c, c.Region)
 			}
 		}
@@ -627,11 +620,11 @@ func TestTeardownClearsWhatBlocksDeletion(t *testing.T) {
 	r.mustSucceed(t)
 	del := func(stack string) func(call) bool {
 		return func(c call) bool {
-			return c.has("aws", "cloudformation", "delete-stack") && slices0(c.flag("--stack-name")) == "coffee-suppliers-dev-"+stack
+			return c.has("aws", "cloudformation", "delete-stack") && first(c.flag("--stack-name")) == "coffee-suppliers-dev-"+stack
 		}
 	}
 	r.before(t, "stopping the release in progress", func(c call) bool {
-		return c.has("aws", "deploy", "stop-deployment") && slices0(c.flag("--deployment-id")) == "d-RELEASE1"
+		return c.has("aws", "deploy", "stop-deployment") && first(c.flag("--deployment-id")) == "d-RELEASE1"
 	}, "the pipelines stack's deletion", del("pipelines"))
 	r.before(t, "turning off the load balancer's deletion protection", func(c call) bool {
 		return c.has("aws", "elbv2", "modify-load-balancer-attributes") && strings.Contains(c.String(), "Key=deletion_protection.enabled,Value=false")
