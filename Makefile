@@ -69,13 +69,18 @@ build:
 	CGO_ENABLED=0 go build -trimpath -o bin/employee ./services/employee
 	CGO_ENABLED=0 go build -trimpath -o bin/suppliersdb ./pkg/suppliers/cmd/suppliersdb
 
-## images: the three images, tagged $(IMAGE_REPO)/NAME:$(IMAGE_TAG) (needs Docker with BuildKit)
+## images: the three images, tagged $(IMAGE_REPO)/NAME:$(IMAGE_TAG), for PLATFORM (linux/amd64) (needs Docker with BuildKit)
 # BuildKit is on by default in current Docker; older clients need asking.
+# PLATFORM is the task definitions' CPU (X86_64): on an arm64 machine (every
+# current Mac) Docker builds amd64 images through emulation, which the tasks
+# need; an image of the workstation's own CPU would stop with "exec format
+# error". deploy.sh passes the platform the services stack names.
+PLATFORM ?= linux/amd64
 images: export DOCKER_BUILDKIT := 1
 images: $(if $(filter 1,$(STANDIN)),standins)
-	docker build $(IMAGE_ARGS) -f services/customer/Dockerfile -t $(IMAGE_REPO)/customer:$(IMAGE_TAG) .
-	docker build $(IMAGE_ARGS) -f services/employee/Dockerfile -t $(IMAGE_REPO)/employee:$(IMAGE_TAG) .
-	docker build $(IMAGE_ARGS) -f pkg/suppliers/cmd/suppliersdb/Dockerfile -t $(IMAGE_REPO)/suppliersdb:$(IMAGE_TAG) .
+	docker build --platform $(PLATFORM) $(IMAGE_ARGS) -f services/customer/Dockerfile -t $(IMAGE_REPO)/customer:$(IMAGE_TAG) .
+	docker build --platform $(PLATFORM) $(IMAGE_ARGS) -f services/employee/Dockerfile -t $(IMAGE_REPO)/employee:$(IMAGE_TAG) .
+	docker build --platform $(PLATFORM) $(IMAGE_ARGS) -f pkg/suppliers/cmd/suppliersdb/Dockerfile -t $(IMAGE_REPO)/suppliersdb:$(IMAGE_TAG) .
 	@docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep '^$(IMAGE_REPO)/.*:$(IMAGE_TAG)\b'
 
 ## push: push the three images to REGISTRY (e.g. 127.0.0.1:5000), tagged with the commit
@@ -146,7 +151,7 @@ fuzz:
 	go test ./pkg/suppliers -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME)
 	go test ./pkg/suppliers -run '^$$' -fuzz '^FuzzParseID$$' -fuzztime $(FUZZTIME)
 
-## deploy: the AWS platform for ENV (infra/params/ENV.json) with awscli; the first run also pushes the first images
+## deploy: the AWS platform for ENV (infra/params/ENV.json) with awscli; the first run also pushes the first images and runs the first migration
 deploy:
 	@test -n "$(ENV)" || { echo "usage: make deploy ENV=dev (parameters in infra/params/ENV.json)" >&2; exit 2; }
 	bash infra/deploy.sh deploy $(ENV)

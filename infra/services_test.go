@@ -23,7 +23,7 @@ func servicesParams(t *testing.T, env string, extra map[string]string) map[strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := map[string]string{"EnvName": "ci", "CustomerImageTag": "0123456789ab", "EmployeeImageTag": "0123456789ab"}
+	params := map[string]string{"EnvName": "ci", "CustomerImageTag": "0123456789ab", "EmployeeImageTag": "0123456789ab", "MigrationImageTag": "0123456789ab"}
 	for _, w := range words {
 		k, v, _ := strings.Cut(w, "=")
 		params[k] = v

@@ -6,10 +6,14 @@ package cfn
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -157,8 +161,60 @@ func Scalar(v any) string {
 // Overrides reads an environment's parameter file (a JSON object of stack
 // name to parameter name to value) and returns the stack's parameters as
 // sorted Key=Value words, failing on a parameter the template does not
-// declare.
+// declare or a value it does not allow.
 func Overrides(paramsPath, templatePath, stack string) ([]string, error) {
+	all, err := readParams(paramsPath)
+	if err != nil {
+		return nil, err
+	}
+	t, err := Load(templatePath)
+	if err != nil {
+		return nil, err
+	}
+	return overrides(all[stack], t, fmt.Sprintf("%s: stack %s", paramsPath, stack))
+}
+
+// AllOverrides checks a whole parameter file against the templates of
+// dir (STACK.yaml for each of stacks) and the environment's name against
+// each template's EnvName: every stack the file names must be one of
+// stacks, every parameter declared, every value allowed. It returns each
+// stack's Key=Value words, or every problem found at once.
+func AllOverrides(paramsPath, dir, env string, stacks []string) (map[string][]string, error) {
+	all, err := readParams(paramsPath)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		if !slices.Contains(stacks, name) {
+			errs = append(errs, fmt.Errorf("%s: no stack %q (the stacks are %s)", paramsPath, name, strings.Join(stacks, ", ")))
+		}
+	}
+	words := map[string][]string{}
+	for _, stack := range stacks {
+		t, err := Load(filepath.Join(dir, stack+".yaml"))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if p, ok := t.Parameters["EnvName"]; ok {
+			if err := CheckValue(p, env); err != nil {
+				errs = append(errs, fmt.Errorf("environment name %q: %w", env, err))
+			}
+		}
+		w, err := overrides(all[stack], t, fmt.Sprintf("%s: stack %s", paramsPath, stack))
+		if err != nil {
+			errs = append(errs, err)
+		}
+		words[stack] = w
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return words, nil
+}
+
+func readParams(paramsPath string) (map[string]map[string]string, error) {
 	b, err := os.ReadFile(paramsPath)
 	if err != nil {
 		return nil, fmt.Errorf("read parameters: %w", err)
@@ -167,17 +223,107 @@ func Overrides(paramsPath, templatePath, stack string) ([]string, error) {
 	if err := json.Unmarshal(b, &all); err != nil {
 		return nil, fmt.Errorf("%s: want {\"stack\": {\"Parameter\": \"value\"}}: %w", paramsPath, err)
 	}
-	t, err := Load(templatePath)
-	if err != nil {
-		return nil, err
-	}
+	return all, nil
+}
+
+func overrides(given map[string]string, t *Template, where string) ([]string, error) {
 	var words []string
-	for _, k := range slices.Sorted(maps.Keys(all[stack])) {
-		if _, ok := t.Parameters[k]; !ok {
-			return nil, fmt.Errorf("%s: stack %s: %s declares no parameter %q (it has %s)",
-				paramsPath, stack, templatePath, k, strings.Join(slices.Sorted(maps.Keys(t.Parameters)), ", "))
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(given)) {
+		p, ok := t.Parameters[k]
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: the template declares no parameter %q (it has %s)",
+				where, k, strings.Join(slices.Sorted(maps.Keys(t.Parameters)), ", ")))
+			continue
 		}
-		words = append(words, k+"="+all[stack][k])
+		if err := CheckValue(p, given[k]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %s: %w", where, k, err))
+			continue
+		}
+		words = append(words, k+"="+given[k])
 	}
-	return words, nil
+	return words, errors.Join(errs...)
+}
+
+// CheckValue reports why CloudFormation would refuse value for the
+// parameter p: its AllowedValues, AllowedPattern (the whole value must
+// match), MinLength/MaxLength, and for a Number its MinValue/MaxValue.
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/parameters-section-structure.html
+func CheckValue(p map[string]any, value string) error {
+	if allowed, ok := p["AllowedValues"].([]any); ok {
+		var as []string
+		for _, a := range allowed {
+			as = append(as, Scalar(a))
+		}
+		if !slices.Contains(as, value) {
+			return fmt.Errorf("%q is not one of %s", value, strings.Join(as, ", "))
+		}
+	}
+	if pat, ok := p["AllowedPattern"].(string); ok {
+		re, err := regexp.Compile("^(?:" + pat + ")$")
+		if err != nil {
+			return fmt.Errorf("AllowedPattern %q: %w", pat, err)
+		}
+		if !re.MatchString(value) {
+			return fmt.Errorf("%q does not match %s", value, pat)
+		}
+	}
+	bound := func(key string) (float64, bool) {
+		v, ok := p[key]
+		if !ok {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(Scalar(v), 64)
+		return f, err == nil
+	}
+	if n, ok := bound("MinLength"); ok && float64(len(value)) < n {
+		return fmt.Errorf("%q is shorter than %v characters", value, n)
+	}
+	if n, ok := bound("MaxLength"); ok && float64(len(value)) > n {
+		return fmt.Errorf("%q is longer than %v characters", value, n)
+	}
+	if Scalar(p["Type"]) == "Number" {
+		f, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", value)
+		}
+		if n, ok := bound("MinValue"); ok && f < n {
+			return fmt.Errorf("%s is below the minimum %v", value, n)
+		}
+		if n, ok := bound("MaxValue"); ok && f > n {
+			return fmt.Errorf("%s is above the maximum %v", value, n)
+		}
+	}
+	return nil
+}
+
+// Platform is the Docker platform (linux/amd64 or linux/arm64) of the
+// CPU architecture every task definition of the template names; a
+// template without one, or with two, is an error.
+func Platform(t *Template) (string, error) {
+	platforms := map[string]string{"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+	found := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(t.Resources)) {
+		r := t.Resources[name]
+		if r.Type != "AWS::ECS::TaskDefinition" {
+			continue
+		}
+		rp, _ := r.Properties["RuntimePlatform"].(map[string]any)
+		arch, ok := rp["CpuArchitecture"].(string)
+		if !ok {
+			return "", fmt.Errorf("task definition %s: no literal RuntimePlatform.CpuArchitecture", name)
+		}
+		p, ok := platforms[arch]
+		if !ok {
+			return "", fmt.Errorf("task definition %s: unknown CpuArchitecture %q", name, arch)
+		}
+		found[p] = true
+	}
+	if len(found) != 1 {
+		return "", fmt.Errorf("want one CPU architecture for every task definition, got %v", slices.Sorted(maps.Keys(found)))
+	}
+	for p := range found {
+		return p, nil
+	}
+	return "", nil
 }

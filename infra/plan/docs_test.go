@@ -77,8 +77,8 @@ func TestPlatformFromTemplates(t *testing.T) {
 			t.Errorf("service %+v: want its task size, at least two tasks, both scaling policies and blue/green target groups", s)
 		}
 	}
-	if len(prod.Services) != 2 || len(prod.Pipelines) != 2 || prod.Alarms == 0 || len(prod.Repositories) != 2 {
-		t.Errorf("prod: %d services, %d pipelines, %d alarms, %d repositories; want 2, 2, some, 2",
+	if len(prod.Services) != 2 || len(prod.Pipelines) != 2 || prod.Alarms == 0 || len(prod.Repositories) != 3 {
+		t.Errorf("prod: %d services, %d pipelines, %d alarms, %d repositories; want 2, 2, some, 3 (the services' and the migration's)",
 			len(prod.Services), len(prod.Pipelines), prod.Alarms, len(prod.Repositories))
 	}
 }

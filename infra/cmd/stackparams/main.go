@@ -1,30 +1,65 @@
-// Command stackparams prints one stack's parameters from an environment's
-// parameter file as the Key=Value words of `aws cloudformation deploy
-// --parameter-overrides`, after checking that each is a parameter the
-// stack's template declares, so a misspelt name fails the deploy instead of
-// being ignored.
+// Command stackparams checks an environment's parameter file against the
+// templates before deploy.sh touches any stack, and tells deploy.sh what
+// to build for:
 //
-//	stackparams infra/params/dev.json infra/templates/network.yaml network
+//	stackparams check PARAMS.json TEMPLATES ENV OUTDIR STACK…
+//	    every stack of the file: one of the STACKs, each parameter declared by
+//	    its template, each value allowed (AllowedValues, AllowedPattern,
+//	    lengths, numbers and their bounds), ENV allowed as EnvName; then
+//	    OUTDIR/STACK.params for each stack, one Key=Value a line (the words
+//	    of `aws cloudformation deploy --parameter-overrides`). Every problem
+//	    is printed, and the exit status is 1.
+//	stackparams platform TEMPLATE.yaml
+//	    the Docker platform (linux/amd64, linux/arm64) of the CPU
+//	    architecture the template's task definitions name.
 package main
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
 )
 
+const usage = "usage: stackparams check PARAMS.json TEMPLATES ENV OUTDIR STACK… | stackparams platform TEMPLATE.yaml"
+
 func main() {
-	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: stackparams PARAMS.json TEMPLATE.yaml STACK")
-		os.Exit(2)
-	}
-	words, err := cfn.Overrides(os.Args[1], os.Args[2], os.Args[3])
-	if err != nil {
+	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "stackparams:", err)
 		os.Exit(1)
 	}
-	for _, w := range words {
-		fmt.Println(w)
+}
+
+func run(args []string) error {
+	switch {
+	case len(args) >= 6 && args[0] == "check":
+		words, err := cfn.AllOverrides(args[1], args[2], args[3], args[5:])
+		if err != nil {
+			return err
+		}
+		for stack, w := range words {
+			text := strings.Join(w, "\n")
+			if text != "" {
+				text += "\n"
+			}
+			if err := os.WriteFile(filepath.Join(args[4], stack+".params"), []byte(text), 0o600); err != nil {
+				return fmt.Errorf("write %s's parameters: %w", stack, err)
+			}
+		}
+		return nil
+	case len(args) == 2 && args[0] == "platform":
+		t, err := cfn.Load(args[1])
+		if err != nil {
+			return err
+		}
+		p, err := cfn.Platform(t)
+		if err != nil {
+			return fmt.Errorf("%s: %w", args[1], err)
+		}
+		fmt.Println(p)
+		return nil
 	}
+	return fmt.Errorf("%s", usage)
 }
