@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -53,9 +54,23 @@ func (b *syncBuffer) requestLine(t *testing.T, path string) map[string]any {
 	return found[0]
 }
 
-type fakePinger struct{ err error }
+// fakeDatabase is the readiness check's answer, which a test may change.
+type fakeDatabase struct {
+	mu  sync.Mutex
+	err error
+}
 
-func (p fakePinger) Ping(context.Context) error { return p.err }
+func (f *fakeDatabase) Ready(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+func (f *fakeDatabase) set(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+}
 
 // testPages are the service pages the test app renders besides the shared
 // error page.
@@ -65,15 +80,18 @@ var testPages = fstest.MapFS{
 }
 
 type testApp struct {
-	app     *App
-	engine  *gin.Engine
-	metrics *Metrics
-	log     *syncBuffer
+	app       *App
+	engine    *gin.Engine
+	metrics   *Metrics
+	log       *syncBuffer
+	database  *fakeDatabase
+	readiness *readiness
 }
 
 // newTestApp builds an App over the test pages with routes that exercise
-// every path through the adapters.
-func newTestApp(t *testing.T, ping error) *testApp {
+// every path through the adapters; ready is the database check's answer
+// until the test changes it (ta.database.set).
+func newTestApp(t *testing.T, ready error) *testApp {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := NewLogger(logs, "test", -8) // everything, debug included
@@ -88,7 +106,9 @@ func newTestApp(t *testing.T, ping error) *testApp {
 	t.Cleanup(func() { db.Close() })
 	metrics := NewMetrics("test", db)
 	cfg := Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}
-	engine, err := app.Engine(cfg, metrics, fakePinger{ping})
+	database := &fakeDatabase{err: ready}
+	readiness := newReadiness(log, database.Ready)
+	engine, err := app.Engine(cfg, metrics, readiness.Ready)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +145,7 @@ func newTestApp(t *testing.T, ping error) *testApp {
 		}
 		c.String(http.StatusOK, "done")
 	})
-	return &testApp{app: app, engine: engine, metrics: metrics, log: logs}
+	return &testApp{app: app, engine: engine, metrics: metrics, log: logs, database: database, readiness: readiness}
 }
 
 type response struct {
