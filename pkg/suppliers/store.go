@@ -2,6 +2,8 @@ package suppliers
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -165,10 +167,20 @@ func (st *Store) Ready(ctx context.Context) error {
 // an operator can act on.
 func notReadyReason(err error) string {
 	var myErr *mysql.MySQLError
-	if errors.As(err, &myErr) {
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &hostErr):
+		return "the database's TLS certificate does not verify against APP_DB_CA_FILE (a wrong bundle, or a host name the certificate does not name)"
+	case errors.Is(err, mysql.ErrNoTLS):
+		return "APP_DB_TLS=verify, but the database does not offer TLS"
+	case errors.As(err, &myErr):
 		switch myErr.Number {
-		case 1045: // access denied: no such account, or a wrong password
-			return "the database refused the account: not created yet (has the migration run?), or a wrong password"
+		case 1045: // access denied; MariaDB also answers this to plain text when it requires TLS
+			return "the database refused the account: not created yet (has the migration run?), a wrong password, " +
+				"or a server that requires TLS (set APP_DB_TLS=verify)"
+		case 3159: // MySQL: insecure transport prohibited
+			return "the database requires TLS: set APP_DB_TLS=verify"
 		case 1044, 1142: // no rights on the database, or on the table
 			return "the account has no rights on the suppliers table yet (has the migration run?)"
 		case 1049: // unknown database
