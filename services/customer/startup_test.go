@@ -11,6 +11,44 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 )
 
+// TestRunWhileTheDatabaseIsUnreachable: a service whose database does not
+// answer yet (RDS still starting, a network rule missing) stays up, not
+// ready, says so once, and becomes ready by itself when it answers.
+func TestRunWhileTheDatabaseIsUnreachable(t *testing.T) {
+	t.Parallel()
+	env := suppliertest.NewEnvironment(t)
+	env.Migrate(t)
+	account, outage := env.Customer.BehindOutage(t)
+	svc := webtest.StartService(t, run, map[string]string{
+		"APP_DB_HOST": account.Host, "APP_DB_PORT": strconv.Itoa(account.Port), "APP_DB_NAME": account.Name,
+		"APP_DB_USER": account.User, "APP_DB_PASSWORD": account.Password,
+	})
+	for range 3 {
+		if got := svc.Status(t, "/healthz"); got != http.StatusOK {
+			t.Errorf("/healthz while the database is unreachable = %d, want 200", got)
+		}
+		if got := svc.Status(t, "/readyz"); got != http.StatusServiceUnavailable {
+			t.Errorf("/readyz while the database is unreachable = %d, want 503", got)
+		}
+	}
+	if exited, err := svc.Exited(); exited {
+		t.Fatalf("the service exited while the database was unreachable: %v\n%s", err, svc.Logs.String())
+	}
+	outage.Restore()
+	if !webtest.Eventually(30*time.Second, func() bool { return svc.Status(t, "/readyz") == http.StatusOK }) {
+		t.Fatalf("/readyz never answered 200 once the database answered:\n%s", svc.Logs.String())
+	}
+	if err := svc.Stop(); err != nil { // and flush its log
+		t.Errorf("run after the stop = %v, want nil", err)
+	}
+	logs := svc.Logs.String()
+	for msg, want := range map[string]int{`"reason":"the database does not answer"`: 1, `"msg":"ready: `: 1} {
+		if n := strings.Count(logs, msg); n != want {
+			t.Errorf("the log has %s %d times, want %d:\n%s", msg, n, want, logs)
+		}
+	}
+}
+
 // TestRunBeforeOrAfterTheMigration starts the whole service as main does,
 // in a new environment whose migration has not run yet (no account, no
 // tables: the first deploy creates the services before the migration

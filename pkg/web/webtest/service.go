@@ -19,7 +19,7 @@ type RunFunc func(ctx context.Context, lookup func(string) (string, bool), stdou
 type Service struct {
 	URL        string // the application port, http://127.0.0.1:PORT
 	MetricsURL string // the metrics port
-	Logs       *LogBuffer
+	Logs       *LogBuffer // what it logged; complete once Stop returns (its log writer batches)
 	stop       context.CancelFunc
 	done       chan error
 }
