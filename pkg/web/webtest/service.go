@@ -17,8 +17,8 @@ type RunFunc func(ctx context.Context, lookup func(string) (string, bool), stdou
 
 // Service is a whole service started by StartService.
 type Service struct {
-	URL        string // the application port, http://127.0.0.1:PORT
-	MetricsURL string // the metrics port
+	URL        string     // the application port, http://127.0.0.1:PORT
+	MetricsURL string     // the metrics port
 	Logs       *LogBuffer // what it logged; complete once Stop returns (its log writer batches)
 	stop       context.CancelFunc
 	done       chan error
