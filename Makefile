@@ -19,9 +19,13 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 ifeq ($(STANDIN),1)
 GO_IMAGE ?= coffee-standin/golang:1.26-bookworm
 RUNTIME_IMAGE ?= coffee-standin/distroless-static:nonroot
+# Offline, the images get a stand-in CA in place of AWS's RDS bundle: it
+# verifies no real database, and is never committed (.gitignore).
+RDS_CA_BUNDLE ?= containers/stand-ins/rds-ca-bundle.pem
 endif
 IMAGE_ARGS = $(if $(GO_IMAGE),--build-arg GO_IMAGE=$(GO_IMAGE)) \
 	$(if $(RUNTIME_IMAGE),--build-arg RUNTIME_IMAGE=$(RUNTIME_IMAGE)) \
+	$(if $(RDS_CA_BUNDLE),--build-arg RDS_CA_BUNDLE=$(RDS_CA_BUNDLE)) \
 	--build-arg VCS_REF=$(VCS_REF) --build-arg VERSION=$(VERSION)
 
 ## run: the whole application on http://127.0.0.1:3000 (embedded database, demo data)
@@ -77,7 +81,7 @@ build:
 # error". deploy.sh passes the platform the services stack names.
 PLATFORM ?= linux/amd64
 images: export DOCKER_BUILDKIT := 1
-images: $(if $(filter 1,$(STANDIN)),standins)
+images: $(if $(filter 1,$(STANDIN)),standins containers/stand-ins/rds-ca-bundle.pem)
 	docker build --platform $(PLATFORM) $(IMAGE_ARGS) -f services/customer/Dockerfile -t $(IMAGE_REPO)/customer:$(IMAGE_TAG) .
 	docker build --platform $(PLATFORM) $(IMAGE_ARGS) -f services/employee/Dockerfile -t $(IMAGE_REPO)/employee:$(IMAGE_TAG) .
 	docker build --platform $(PLATFORM) $(IMAGE_ARGS) -f pkg/suppliers/cmd/suppliersdb/Dockerfile -t $(IMAGE_REPO)/suppliersdb:$(IMAGE_TAG) .
@@ -108,6 +112,11 @@ down:
 ## standins: local stand-ins for the public base images, built without a registry
 standins:
 	bash containers/stand-ins/build-stand-ins.sh
+
+# The stand-in RDS CA bundle: a self-signed CA whose key is thrown away.
+containers/stand-ins/rds-ca-bundle.pem:
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout /dev/null \
+	  -subj "/CN=coffee-suppliers stand-in RDS CA (verifies no real database)" -days 3650 -out $@
 
 ## migrate: apply the schema to the database named by APP_DB_*
 migrate:

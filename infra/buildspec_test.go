@@ -3,8 +3,15 @@ package infra
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
@@ -174,6 +181,9 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 	for _, svc := range services {
 		t.Run(svc, func(t *testing.T) {
 			dir := copyRepository(t)
+			// No internet here: a stand-in for the RDS CA bundle the
+			// Dockerfiles fetch, where make images STANDIN=1 puts one.
+			writeStandInCABundle(t, filepath.Join(dir, standInCABundle))
 			repository := registry + "/coffee-suppliers-ci/" + svc
 			script := "set -eo pipefail\n" + strings.Join(commands, "\n")
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
@@ -185,7 +195,7 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			cmd.Env = append(os.Environ(), "SERVICE="+svc, "REPOSITORY_URI="+repository,
 				"CODEBUILD_RESOLVED_SOURCE_VERSION="+strings.TrimSpace(string(commit)),
 				"CODEBUILD_BUILD_NUMBER="+build,
-				"GO_IMAGE="+goImage, "RUNTIME_IMAGE="+runtimeImage, "DB_PASSWORD_SECRET_ARN="+dbSecretArn(svc))
+				"GO_IMAGE="+goImage, "RUNTIME_IMAGE="+runtimeImage, "RDS_CA_BUNDLE="+standInCABundle, "DB_PASSWORD_SECRET_ARN="+dbSecretArn(svc))
 			for k, v := range fakeAccount {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
@@ -274,4 +284,31 @@ func readFile(t *testing.T, dir, name string) []byte {
 		t.Fatalf("the build left no %s: %v", name, err)
 	}
 	return b
+}
+
+// standInCABundle is where make images STANDIN=1 puts its stand-in for the
+// RDS CA bundle: in the build context, let through by .dockerignore.
+const standInCABundle = "containers/stand-ins/rds-ca-bundle.pem"
+
+// writeStandInCABundle writes a self-signed CA certificate, its key thrown
+// away, to path.
+func writeStandInCABundle(t *testing.T, path string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "stand-in RDS CA"},
+		NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -24,7 +24,7 @@ func testDBConfig() DBConfig {
 	return DBConfig{Host: "db.internal", Port: 3307, User: "coffee_customer", Password: testPassword, Name: "COFFEE", MaxOpenConns: 5}
 }
 
-func TestDSN(t *testing.T) {
+func TestDriverConfig(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name     string
@@ -36,9 +36,9 @@ func TestDSN(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			parsed, err := mysql.ParseDSN(tc.cfg.DSN())
+			parsed, err := tc.cfg.DriverConfig()
 			if err != nil {
-				t.Fatalf("DSN %q does not parse: %v", tc.cfg.DSN(), err)
+				t.Fatalf("DriverConfig: %v", err)
 			}
 			if parsed.Net != "tcp" || parsed.Addr != tc.wantAddr {
 				t.Errorf("address = %s(%s), want tcp(%s)", parsed.Net, parsed.Addr, tc.wantAddr)
@@ -56,10 +56,11 @@ func TestDSN(t *testing.T) {
 			if parsed.ReadTimeout <= 0 || parsed.WriteTimeout <= 0 {
 				t.Errorf("read/write timeouts = %v/%v, want both set", parsed.ReadTimeout, parsed.WriteTimeout)
 			}
-			for _, param := range []string{"parseTime=true", "charset=utf8mb4"} {
-				if !strings.Contains(tc.cfg.DSN(), param) {
-					t.Errorf("DSN %q lacks %s", tc.cfg.DSN(), param)
-				}
+			if dsn := parsed.FormatDSN(); !strings.Contains(dsn, "charset=utf8mb4") {
+				t.Errorf("DSN %q lacks charset=utf8mb4", dsn)
+			}
+			if parsed.TLS != nil {
+				t.Errorf("TLS is on by default; a local MySQL has no certificate")
 			}
 		})
 	}
@@ -98,7 +99,8 @@ func TestDBConfigFromEnv(t *testing.T) {
 	if err := env.Err(); err != nil {
 		t.Fatal(err)
 	}
-	want := DBConfig{Host: "db", Port: 3306, User: "app", Password: " pw with spaces ", Name: "COFFEE", MaxOpenConns: 20}
+	want := DBConfig{Host: "db", Port: 3306, User: "app", Password: " pw with spaces ", Name: "COFFEE", MaxOpenConns: 20,
+		TLS: TLSOff, CAFile: DefaultCAFile}
 	if cfg != want {
 		t.Errorf("DBConfigFromEnv = %#v, want %#v", cfg, want)
 	}

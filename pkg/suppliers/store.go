@@ -2,6 +2,8 @@ package suppliers
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
@@ -128,14 +130,71 @@ func get(ctx context.Context, q queryer, id int64) (Supplier, error) {
 	return s, nil
 }
 
-// Ping reports whether the database answers, for readiness checks.
-func (st *Store) Ping(ctx context.Context) error {
+// NotReadyError says why the store cannot serve yet: which of the things
+// the migration step creates (the account, the database, the tables) is
+// missing, or that the database does not answer. Reason is the same for
+// every attempt that fails the same way, so a caller can log it once and
+// again only when it changes; Err is the driver's error, classified.
+type NotReadyError struct {
+	Reason string
+	Err    error
+}
+
+func (e *NotReadyError) Error() string { return e.Reason + ": " + e.Err.Error() }
+
+func (e *NotReadyError) Unwrap() error { return e.Err }
+
+// Ready reports whether the store can serve, for readiness checks: the
+// database answers, the account may sign in and read the suppliers table,
+// and the table has the columns this code reads. A ping is not enough: in
+// a new environment the services start before the migration has created
+// their accounts and tables. The query reads no row, and is bounded by the
+// store's timeout.
+func (st *Store) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, st.timeout)
 	defer cancel()
-	if err := st.db.PingContext(ctx); err != nil {
-		return classify("ping database", err)
+	rows, err := st.db.QueryContext(ctx, "SELECT "+supplierColumns+" FROM suppliers LIMIT 0")
+	if err == nil {
+		err = errors.Join(rows.Err(), rows.Close())
+	}
+	if err != nil {
+		return &NotReadyError{Reason: notReadyReason(err), Err: classify("readiness query", err)}
 	}
 	return nil
+}
+
+// notReadyReason names what is missing, by MySQL's error numbers, in words
+// an operator can act on.
+func notReadyReason(err error) string {
+	var myErr *mysql.MySQLError
+	var certErr *tls.CertificateVerificationError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.As(err, &certErr), errors.As(err, &hostErr):
+		return "the database's TLS certificate does not verify against APP_DB_CA_FILE (a wrong bundle, or a host name the certificate does not name)"
+	case errors.Is(err, mysql.ErrNoTLS):
+		return "APP_DB_TLS=verify, but the database does not offer TLS"
+	case errors.As(err, &myErr):
+		switch myErr.Number {
+		case 1045: // access denied; MariaDB also answers this to plain text when it requires TLS
+			return "the database refused the account: not created yet (has the migration run?), a wrong password, " +
+				"or a server that requires TLS (set APP_DB_TLS=verify)"
+		case 3159: // MySQL: insecure transport prohibited
+			return "the database requires TLS: set APP_DB_TLS=verify"
+		case 1044, 1142: // no rights on the database, or on the table
+			return "the account has no rights on the suppliers table yet (has the migration run?)"
+		case 1049: // unknown database
+			return "the database does not exist yet (has the migration run?)"
+		case 1146: // no such table
+			return "the suppliers table does not exist yet (has the migration run?)"
+		case 1054: // unknown column
+			return "the suppliers table lacks columns this release reads: run this release's migration"
+		}
+	}
+	if isUnavailable(err) {
+		return "the database does not answer"
+	}
+	return "the readiness query failed"
 }
 
 // classify wraps err with what was being done, marking connection failures

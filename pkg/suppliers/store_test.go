@@ -645,7 +645,7 @@ func TestUnavailableDatabase(t *testing.T) {
 			ctx := context.Background()
 			in := input("Anything", "Seattle")
 			calls := map[string]func() error{
-				"Ping":   func() error { return st.Ping(ctx) },
+				"Ready":  func() error { return st.Ready(ctx) },
 				"List":   func() error { _, err := st.List(ctx, suppliers.Query{Search: "x", Page: 1, PerPage: 20}); return err },
 				"Get":    func() error { _, err := st.Get(ctx, 1); return err },
 				"Create": func() error { _, err := st.Create(ctx, testActor, in); return err },

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -53,9 +54,23 @@ func (b *syncBuffer) requestLine(t *testing.T, path string) map[string]any {
 	return found[0]
 }
 
-type fakePinger struct{ err error }
+// fakeDatabase is the readiness check's answer, which a test may change.
+type fakeDatabase struct {
+	mu  sync.Mutex
+	err error
+}
 
-func (p fakePinger) Ping(context.Context) error { return p.err }
+func (f *fakeDatabase) Ready(context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+func (f *fakeDatabase) set(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err = err
+}
 
 // testPages are the service pages the test app renders besides the shared
 // error page.
@@ -65,21 +80,24 @@ var testPages = fstest.MapFS{
 }
 
 type testApp struct {
-	app     *App
-	engine  *gin.Engine
-	metrics *Metrics
-	log     *syncBuffer
+	app       *App
+	engine    *gin.Engine
+	metrics   *Metrics
+	log       *syncBuffer
+	database  *fakeDatabase
+	readiness *readiness
 }
 
 // newTestApp builds an App over the test pages with routes that exercise
-// every path through the adapters.
-func newTestApp(t *testing.T, ping error) *testApp {
+// every path through the adapters; ready is the database check's answer
+// until the test changes it (ta.database.set).
+func newTestApp(t *testing.T, ready error) *testApp {
 	t.Helper()
-	return newTestAppConfig(t, ping, Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+	return newTestAppConfig(t, ready, Config{TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 }
 
 // newTestAppConfig is newTestApp with the given settings.
-func newTestAppConfig(t *testing.T, ping error, cfg Config) *testApp {
+func newTestAppConfig(t *testing.T, ready error, cfg Config) *testApp {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := NewLogger(logs, "test", -8) // everything, debug included
@@ -93,7 +111,9 @@ func newTestAppConfig(t *testing.T, ping error, cfg Config) *testApp {
 	}
 	t.Cleanup(func() { db.Close() })
 	metrics := NewMetrics("test", db)
-	engine, err := app.Engine(cfg, metrics, fakePinger{ping})
+	database := &fakeDatabase{err: ready}
+	readiness := newReadiness(log, database.Ready)
+	engine, err := app.Engine(cfg, metrics, readiness.Ready)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +150,7 @@ func newTestAppConfig(t *testing.T, ping error, cfg Config) *testApp {
 		}
 		c.String(http.StatusOK, "done")
 	})
-	return &testApp{app: app, engine: engine, metrics: metrics, log: logs}
+	return &testApp{app: app, engine: engine, metrics: metrics, log: logs, database: database, readiness: readiness}
 }
 
 type response struct {

@@ -28,6 +28,7 @@ type Service struct {
 	Engine  *gin.Engine
 	Store   *suppliers.Store
 	metrics http.Handler
+	ready   *readiness
 }
 
 // NewService assembles a service over an open pool. templates holds the
@@ -46,12 +47,20 @@ func NewService(log *slog.Logger, cfg Config, db *sql.DB, site Site, templates f
 	}
 	store := suppliers.NewStore(db, 0)
 	metrics := NewMetrics(site.Service, db)
-	engine, err := app.Engine(cfg, metrics, store)
+	ready := newReadiness(log, store.Ready)
+	engine, err := app.Engine(cfg, metrics, ready.Ready)
 	if err != nil {
 		return nil, err
 	}
-	return &Service{App: app, Engine: engine, Store: store, metrics: metrics.Handler(cfg)}, nil
+	return &Service{App: app, Engine: engine, Store: store, metrics: metrics.Handler(cfg), ready: ready}, nil
 }
+
+// WhenReady adds start-up work that needs the database (the employee's
+// first administrator): it runs at readiness checks once the database is
+// usable, until it first succeeds, and /readyz answers 503 until then.
+// Doing it there rather than at start lets a service start before its
+// database has been migrated, and stay up.
+func (s *Service) WhenReady(fn func(context.Context) error) { s.ready.whenReady(fn) }
 
 // Handler serves the application port.
 func (s *Service) Handler() http.Handler { return s.Engine }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"net"
 	"net/http"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
@@ -72,51 +69,20 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	const password = "customer-Pass-7"
 	reader := d.CreateUser(t, "run_"+d.Name[len(d.Name)-8:], password, "SELECT ON %s.suppliers")
 	env := map[string]string{
-		"PORT": "0", "METRICS_PORT": "0", "SHUTDOWN_TIMEOUT": "5s",
-		"APP_DB_HOST": reader.Host, "APP_DB_PORT": strconv.Itoa(reader.Port), "APP_DB_NAME": reader.Name,
+		"SHUTDOWN_TIMEOUT": "5s",
+		"APP_DB_HOST":      reader.Host, "APP_DB_PORT": strconv.Itoa(reader.Port), "APP_DB_NAME": reader.Name,
 		"APP_DB_USER": reader.User, "APP_DB_PASSWORD": password,
 	}
-	var stdout webtest.LogBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, envconfig.FromMap(env), &stdout) }()
-
-	var listening map[string]any
-	deadline := time.Now().Add(30 * time.Second)
-	for listening == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("no listening line in:\n%s", stdout.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("run ended early: %v\n%s", err, stdout.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-		for _, line := range strings.Split(stdout.String(), "\n") {
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" {
-				listening = m
-			}
-		}
-	}
-	local := func(key string) string {
-		_, port, err := net.SplitHostPort(listening[key].(string))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return "http://127.0.0.1:" + port
-	}
-	app, metrics := local("addr"), local("metrics_addr")
+	svc := webtest.StartService(t, run, env)
 	for _, tc := range []struct {
 		url  string
 		want int
 	}{
-		{app + "/healthz", http.StatusOK},
-		{app + "/readyz", http.StatusOK},
-		{app + "/suppliers", http.StatusOK},
-		{app + "/metrics", http.StatusNotFound},
-		{metrics + "/metrics", http.StatusOK},
+		{svc.URL + "/healthz", http.StatusOK},
+		{svc.URL + "/readyz", http.StatusOK},
+		{svc.URL + "/suppliers", http.StatusOK},
+		{svc.URL + "/metrics", http.StatusNotFound},
+		{svc.MetricsURL + "/metrics", http.StatusOK},
 	} {
 		resp, err := http.Get(tc.url)
 		if err != nil {
@@ -128,11 +94,10 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		}
 	}
 
-	cancel() // SIGTERM
-	if err := <-done; err != nil {
+	if err := svc.Stop(); err != nil { // SIGTERM
 		t.Fatalf("run after shutdown = %v, want nil", err)
 	}
-	logs := stdout.String()
+	logs := svc.Logs.String()
 	if !strings.Contains(logs, "stopped cleanly") {
 		t.Errorf("no clean stop logged:\n%s", logs)
 	}

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"strconv"
@@ -16,6 +12,7 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 )
 
 // TestProductionBinaryLeavesTestEngineOut guards the image: the in-process
@@ -72,87 +69,46 @@ func TestRunServesUntilStopped(t *testing.T) {
 	if _, err := suppliers.Migrate(t.Context(), database.Open(t)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	env := map[string]string{
-		"PORT": "0", "METRICS_PORT": "0",
+	svc := webtest.StartService(t, run, map[string]string{
 		"APP_DB_HOST": database.Host, "APP_DB_PORT": strconv.Itoa(database.Port),
 		"APP_DB_NAME": database.Name, "APP_DB_USER": database.User, "APP_DB_PASSWORD": database.Password,
 		"SESSION_KEY": sessionKey, "ADMIN_EMAIL": "first.admin@coffee-suppliers.example", "ADMIN_PASSWORD": adminPassword,
-	}
-	ctx, stop := context.WithCancel(t.Context())
-	defer stop()
-	logs, logWriter := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		err := run(ctx, envconfig.FromMap(env), logWriter)
-		logWriter.Close()
-		done <- err
-	}()
-
-	// The service logs where it listens; keep reading after that so
-	// logging never blocks it.
-	addrs := make(chan [2]string, 1)
-	var logText strings.Builder
-	logDone := make(chan struct{})
-	go func() {
-		defer close(logDone)
-		lines := bufio.NewScanner(logs)
-		for lines.Scan() {
-			logText.WriteString(lines.Text() + "\n")
-			var entry struct {
-				Msg         string `json:"msg"`
-				Addr        string `json:"addr"`
-				MetricsAddr string `json:"metrics_addr"`
-			}
-			if json.Unmarshal(lines.Bytes(), &entry) == nil && entry.Msg == "listening" {
-				addrs <- [2]string{entry.Addr, entry.MetricsAddr}
-			}
-		}
-	}()
-
-	var app, metrics string
-	select {
-	case a := <-addrs:
-		app, metrics = loopback(t, a[0]), loopback(t, a[1])
-	case err := <-done:
-		<-logDone
-		t.Fatalf("run ended before listening: %v\n%s", err, logText.String())
-	}
-
-	client := http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	})
 	for path, want := range map[string]int{
-		app + "/healthz":         http.StatusOK,
-		app + "/readyz":          http.StatusOK,
-		app + "/admin":           http.StatusSeeOther, // to sign in
-		app + "/admin/suppliers": http.StatusSeeOther,
-		app + "/admin/login":     http.StatusOK,
-		metrics + "/metrics":     http.StatusOK,
+		"/healthz":         http.StatusOK,
+		"/readyz":          http.StatusOK,
+		"/admin":           http.StatusSeeOther, // to sign in
+		"/admin/suppliers": http.StatusSeeOther,
+		"/admin/login":     http.StatusOK,
 	} {
-		res, err := client.Get(path)
-		if err != nil {
-			t.Fatalf("GET %s: %v", path, err)
-		}
-		res.Body.Close()
-		if res.StatusCode != want {
-			t.Errorf("GET %s: status %d, want %d", path, res.StatusCode, want)
+		if got := svc.Status(t, path); got != want {
+			t.Errorf("GET %s: status %d, want %d", path, got, want)
 		}
 	}
+	res, err := http.Get(svc.MetricsURL + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("GET /metrics on the metrics port: status %d, want 200", res.StatusCode)
+	}
 
-	stop()
-	if err := <-done; err != nil {
+	if err := svc.Stop(); err != nil {
 		t.Errorf("run returned %v after being stopped, want a clean stop", err)
 	}
-	<-logDone
-	if !strings.Contains(logText.String(), `"msg":"stopped cleanly"`) {
-		t.Errorf("log lacks the clean stop:\n%s", logText.String())
+	logText := svc.Logs.String()
+	if !strings.Contains(logText, `"msg":"stopped cleanly"`) {
+		t.Errorf("log lacks the clean stop:\n%s", logText)
 	}
 	for name, secret := range map[string]string{"database password": database.Password, "session key": sessionKey, "admin password": adminPassword} {
-		if strings.Contains(logText.String(), secret) {
+		if strings.Contains(logText, secret) {
 			t.Errorf("the log shows the %s", name)
 		}
 	}
 	for _, want := range []string{`"msg":"employee settings"`, `"msg":"created the first administrator from ADMIN_EMAIL"`} {
-		if !strings.Contains(logText.String(), want) {
-			t.Errorf("the log lacks %s:\n%s", want, logText.String())
+		if !strings.Contains(logText, want) {
+			t.Errorf("the log lacks %s:\n%s", want, logText)
 		}
 	}
 }
@@ -161,14 +117,3 @@ const (
 	sessionKey    = "a-session-key-of-at-least-32-bytes-for-tests"
 	adminPassword = "the first admin's password"
 )
-
-// loopback turns a logged listen address such as [::]:34567 into a URL
-// on the loopback interface.
-func loopback(t *testing.T, addr string) string {
-	t.Helper()
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatalf("logged address %q: %v", addr, err)
-	}
-	return "http://127.0.0.1:" + port
-}

@@ -32,7 +32,6 @@ import (
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/memserver"
-	"github.com/go-sql-driver/mysql"
 )
 
 // DB describes one test database and the account to reach it with.
@@ -149,9 +148,9 @@ func (d DB) Config() suppliers.DBConfig {
 // statement at a time for every parallel test in the binary, so under the
 // race detector a statement can queue far past production's 5 s backstop.
 func (d DB) DSN() string {
-	cfg, err := mysql.ParseDSN(d.Config().DSN())
+	cfg, err := d.Config().DriverConfig()
 	if err != nil {
-		panic(fmt.Sprintf("suppliertest: the production DSN does not parse: %v", err))
+		panic(fmt.Sprintf("suppliertest: the production driver settings: %v", err))
 	}
 	cfg.ReadTimeout, cfg.WriteTimeout = time.Minute, time.Minute
 	return cfg.FormatDSN()

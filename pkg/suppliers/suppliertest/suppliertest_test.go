@@ -61,7 +61,7 @@ func TestNewDatabase(t *testing.T) {
 }
 
 // TestDSN checks tests connect as the services do: through the services'
-// own DSN settings, with awkward password characters intact.
+// own driver settings, with awkward password characters intact.
 func TestDSN(t *testing.T) {
 	d := suppliertest.DB{Host: "127.0.0.1", Port: 3306, Name: "test_x", User: "u", Password: "p@ss:word/?"}
 	c, err := mysql.ParseDSN(d.DSN())
@@ -71,7 +71,7 @@ func TestDSN(t *testing.T) {
 	if !c.ParseTime || c.DBName != "test_x" || c.Addr != "127.0.0.1:3306" || c.User != "u" || c.Passwd != "p@ss:word/?" {
 		t.Fatalf("got %+v", c)
 	}
-	prod, err := mysql.ParseDSN(d.Config().DSN())
+	prod, err := d.Config().DriverConfig()
 	if err != nil {
 		t.Fatal(err)
 	}

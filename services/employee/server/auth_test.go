@@ -543,7 +543,8 @@ func history(t *testing.T, svc testService, id int64) []suppliers.Change {
 }
 
 // TestFirstAdministratorFromSettings: with no account, the service creates
-// ADMIN_EMAIL's account at start; with one, it leaves accounts alone.
+// ADMIN_EMAIL's account at its first readiness check; with one, it leaves
+// accounts alone.
 func TestFirstAdministratorFromSettings(t *testing.T) {
 	t.Parallel()
 	db := newEmptyDatabase(t)
@@ -554,6 +555,7 @@ func TestFirstAdministratorFromSettings(t *testing.T) {
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
+	wantStatus(t, get(t, svc.Handler(), "/readyz"), http.StatusOK)
 	e, err := store.EmployeeByEmail(context.Background(), email)
 	if err != nil {
 		t.Fatalf("the first administrator was not created: %v", err)
@@ -566,9 +568,11 @@ func TestFirstAdministratorFromSettings(t *testing.T) {
 	// Another replica starting with the same settings, or a later restart
 	// with other ones, creates nothing more.
 	for _, o := range []Options{opts, {SessionKeys: opts.SessionKeys, AdminEmail: "someone.else@coffee-suppliers.example", AdminPassword: password}} {
-		if _, err := NewWithOptions(quietLog(), webConfig(), db, o); err != nil {
+		other, err := NewWithOptions(quietLog(), webConfig(), db, o)
+		if err != nil {
 			t.Fatalf("restart: %v", err)
 		}
+		wantStatus(t, get(t, other.Handler(), "/readyz"), http.StatusOK)
 	}
 	if n, err := store.CountEmployees(context.Background()); err != nil || n != 1 {
 		t.Errorf("%d accounts (%v), want 1", n, err)

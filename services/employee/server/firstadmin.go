@@ -6,16 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 )
 
 // firstAdmin creates the first administrator from ADMIN_EMAIL and
-// ADMIN_PASSWORD when no account exists yet. It tries at start; if the
-// database cannot be reached then, the service starts anyway (reporting
-// not ready) and tries again at the first sign-in.
+// ADMIN_PASSWORD when no account exists yet. Not at start: in a new
+// environment the service starts before the migration has created its
+// database account and tables, and must stay up until it has. It is tried
+// at readiness checks (readiness waits for it) and at sign-in, whichever
+// comes first, until it succeeds.
 type firstAdmin struct {
 	mu       sync.Mutex
 	email    string
@@ -27,24 +28,8 @@ func newFirstAdmin(email, password string) *firstAdmin {
 	return &firstAdmin{email: email, password: password, done: email == ""}
 }
 
-// startTimeout bounds the attempt at start, so a slow database delays the
-// service's start by seconds, not minutes.
-const startTimeout = 10 * time.Second
-
-// ensureAtStart makes the first attempt. Only an unreachable database is
-// put off; anything else (missing rights, say) stops the service.
-func (f *firstAdmin) ensureAtStart(log *slog.Logger, store *suppliers.Store) error {
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	err := f.ensure(ctx, log, store)
-	if errors.Is(err, suppliers.ErrUnavailable) {
-		log.Warn("first administrator not created yet: database unavailable; trying again at the first sign-in", "error", err)
-		return nil
-	}
-	return err
-}
-
-// ensure creates the account if it is still wanted. Another replica
+// ensure creates the account if it is still wanted. Calls are serialised,
+// so concurrent probes and sign-ins create it once; another replica
 // creating it first is fine.
 func (f *firstAdmin) ensure(ctx context.Context, log *slog.Logger, store *suppliers.Store) error {
 	f.mu.Lock()

@@ -88,7 +88,7 @@ func New(log *slog.Logger, cfg web.Config, db *sql.DB, lookup func(string) (stri
 // NewWithOptions builds the service from typed options, so the local
 // launcher and tests can pass a session key and a clock of their own. When
 // no employee account exists and opts name a first administrator, it
-// creates that account.
+// creates that account once the database is ready (see firstAdmin).
 func NewWithOptions(log *slog.Logger, cfg web.Config, db *sql.DB, opts Options) (*web.Service, error) {
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("employee settings:\n%w", err)
@@ -120,9 +120,7 @@ func NewWithOptions(log *slog.Logger, cfg web.Config, db *sql.DB, opts Options) 
 			return svc.Store.SessionValid(ctx, s.EmployeeID, s.Generation, auth.SessionID(s))
 		}),
 		hashSlots: auth.NewHashSlots(opts.MaxConcurrentHashes), verify: verify}
-	if err := h.firstAdmin.ensureAtStart(log, svc.Store); err != nil {
-		return nil, err
-	}
+	svc.WhenReady(func(ctx context.Context) error { return h.firstAdmin.ensure(ctx, log, svc.Store) })
 
 	// The guard runs before every route added from here on, and before
 	// the not-found page; the static files, /healthz and /readyz were added

@@ -29,6 +29,8 @@ const usage = `usage:
   suppliersdb seed [-n N]   insert N demo suppliers (default 50)
 
 settings: APP_DB_HOST, APP_DB_PORT (3306), APP_DB_USER, APP_DB_PASSWORD, APP_DB_NAME (COFFEE),
+  APP_DB_TLS (off, or verify: TLS with the server checked against APP_DB_CA_FILE,
+  default /etc/ssl/certs/rds-ca-bundle.pem),
   CUSTOMER_DB_USER (coffee_customer), CUSTOMER_DB_PASSWORD,
   EMPLOYEE_DB_USER (coffee_employee), EMPLOYEE_DB_PASSWORD,
   DB_WAIT_TIMEOUT (60s): how long to wait for the database to answer`

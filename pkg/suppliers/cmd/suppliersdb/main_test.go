@@ -133,3 +133,18 @@ func TestBadInvocationsSayWhatIsWrong(t *testing.T) {
 
 // testActor is the employee these tests act as.
 var testActor = suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}
+
+// TestMigrateReadsTheTLSSettings: the migration connects as the services
+// do, so APP_DB_TLS=verify without a readable CA bundle stops it at once,
+// naming the setting, before it touches the database.
+func TestMigrateReadsTheTLSSettings(t *testing.T) {
+	t.Parallel()
+	lookup := envconfig.FromMap(map[string]string{
+		"APP_DB_HOST": "127.0.0.1", "APP_DB_PORT": "1", "APP_DB_USER": "root", "APP_DB_PASSWORD": "pw",
+		"APP_DB_TLS": "verify", "APP_DB_CA_FILE": t.TempDir() + "/no-bundle.pem",
+	})
+	err := run(t.Context(), slog.New(slog.DiscardHandler), []string{"migrate"}, lookup)
+	if err == nil || !strings.Contains(err.Error(), "APP_DB_CA_FILE") || !strings.Contains(err.Error(), "no-bundle.pem") {
+		t.Errorf("migrate with APP_DB_TLS=verify and no bundle = %v, want a configuration error naming APP_DB_CA_FILE", err)
+	}
+}
