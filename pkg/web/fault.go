@@ -15,7 +15,7 @@ var rehearsalFault string
 
 // canaryFaultAfter is how many pages a "canary" build serves well before it
 // starts failing: more than the smoke checks ask of one replica.
-const canaryFaultAfter = 20
+const canaryFaultAfter = 5
 
 // withFault applies the build's rehearsal fault to the application handler.
 func withFault(h http.Handler) (http.Handler, error) { return faultHandler(rehearsalFault, h) }

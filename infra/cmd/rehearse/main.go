@@ -21,10 +21,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -116,7 +118,10 @@ func (r *rehearsal) whoServes(tg string) (string, bool) {
 }
 
 func (r *rehearsal) run(root string) (summary string, err error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	// Interrupted or not, the deferred cleanup removes what the run started.
+	sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(sig, 40*time.Minute)
 	defer cancel()
 	if r.root, err = filepath.Abs(root); err != nil {
 		return "", err
