@@ -367,7 +367,10 @@ func eventually(ctx context.Context, wait time.Duration, f func() error) error {
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, errStopped) || time.Now().After(deadline) || ctx.Err() != nil {
+		if errors.Is(err, errStopped) {
+			return err
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
 			return fmt.Errorf("after %v: %w", wait, err)
 		}
 		time.Sleep(500 * time.Millisecond)
