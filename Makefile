@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers infra be
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat
+.PHONY: diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat rehearse
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -104,6 +104,12 @@ push:
 up:
 	@test -f .env || { echo "make up: no .env: cp .env.example .env and set its secrets" >&2; exit 1; }
 	VCS_REF=$(VCS_REF) VERSION=$(VERSION) docker compose up -d --wait --wait-timeout 300 --build
+
+## rehearse: a release rehearsed on Docker as the AWS pipeline runs it: build, blue/green, canary, rollbacks (docs/rehearsal.md)
+# STANDIN=1 uses the local stand-ins (building them first); REHEARSE_FLAGS,
+# e.g. -bake 30s, shortens the canary (and, in proportion, the other waits).
+rehearse: $(if $(filter 1,$(STANDIN)),standins)
+	go run ./infra/cmd/rehearse $(if $(filter 1,$(STANDIN)),-standin) $(REHEARSE_FLAGS)
 
 ## down: stop the local stack (the database volume stays; docker compose down -v deletes it)
 down:

@@ -53,6 +53,10 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 // and returns. It returns early with an error if either server fails.
 func Serve(ctx context.Context, log *slog.Logger, shutdownTimeout time.Duration,
 	appLn net.Listener, app http.Handler, metricsLn net.Listener, metrics http.Handler) error {
+	app, err := withFault(app)
+	if err != nil {
+		return err
+	}
 	appSrv, metricsSrv := newServer(app, log), newServer(metrics, log)
 	failed := make(chan error, 2)
 	go func() { failed <- serve(appSrv, appLn, "application") }()
@@ -67,7 +71,7 @@ func Serve(ctx context.Context, log *slog.Logger, shutdownTimeout time.Duration,
 	log.Info("shutting down", "timeout", shutdownTimeout.String())
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	err := errors.Join(serveErr,
+	err = errors.Join(serveErr,
 		wrapShutdown("application", appSrv.Shutdown(shutdownCtx)),
 		wrapShutdown("metrics", metricsSrv.Shutdown(shutdownCtx)))
 	if err == nil {
