@@ -6,6 +6,7 @@ package web
 import (
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
@@ -83,4 +84,22 @@ func ConfigFromEnv(env *envconfig.Reader) Config {
 		env.Invalid("METRICS_PORT", "must differ from PORT (%d)", cfg.Port)
 	}
 	return cfg
+}
+
+// LogValue writes every setting by name for the start-up log line (the
+// test clock, a function, is not a setting).
+func (c Config) LogValue() slog.Value {
+	proxies := make([]string, len(c.TrustedProxies))
+	for i, p := range c.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	return slog.GroupValue(
+		slog.Int("port", c.Port),
+		slog.Int("metrics_port", c.MetricsPort),
+		slog.String("shutdown_timeout", c.ShutdownTimeout.String()),
+		slog.String("trusted_proxies", strings.Join(proxies, ",")),
+		slog.String("log_level", c.LogLevel.String()),
+		slog.String("page_cache_ttl", c.PageCacheTTL.String()),
+		slog.Bool("pprof", c.Pprof),
+	)
 }

@@ -65,6 +65,17 @@ func TestConfigDefaultsAndMasksThePassword(t *testing.T) {
 	if !strings.Contains(logged.String(), "db.internal") || !strings.Contains(logged.String(), `"password":"(set)"`) {
 		t.Errorf("the logged configuration lacks the settings: %s", logged.String())
 	}
+	// Every web setting is written, by name, with its value: an operator
+	// reads the start-up line to see what a task runs with.
+	if strings.Contains(logged.String(), "!ERROR") {
+		t.Errorf("the logged configuration could not be written: %s", logged.String())
+	}
+	for _, setting := range []string{`"port":8080`, `"metrics_port":9090`, `"shutdown_timeout":"20s"`, `"trusted_proxies":"127.0.0.1/32,::1/128"`,
+		`"log_level":"INFO"`, `"page_cache_ttl":"500ms"`, `"pprof":false`} {
+		if !strings.Contains(logged.String(), setting) {
+			t.Errorf("the logged configuration lacks %s: %s", setting, logged.String())
+		}
+	}
 	for _, out := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprint(cfg.DB)} {
 		if strings.Contains(out, password) {
 			t.Errorf("fmt shows the password: %s", out)
