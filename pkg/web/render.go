@@ -292,13 +292,17 @@ func putBuffer(b *bytes.Buffer) {
 	buffers.Put(b)
 }
 
-// JSON writes v with an ETag, like pages.
+// JSON writes v with an ETag, like pages. Text goes out as typed ("&", not
+// "\u0026"): json.Marshal's HTML escaping guards JSON pasted into a page,
+// but these answers are application/json with nosniff, never read as HTML.
 func JSON(c *gin.Context, status int, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // Encode ends the line
 		return fmt.Errorf("encode json: %w", err)
 	}
-	write(c, status, "application/json; charset=utf-8", "no-cache", append(body, '\n'))
+	write(c, status, "application/json; charset=utf-8", "no-cache", body.Bytes())
 	return nil
 }
 
