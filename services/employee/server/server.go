@@ -40,13 +40,15 @@ const (
 
 // site is how the administration presents itself in the shared layout.
 var site = web.Site{
-	Service:  "employee",
-	Section:  "Administration",
-	Home:     listPath,
-	BasePath: adminPath,
+	Service: "employee",
+	Section: "Administration",
+	Home:    listPath,
+	// A visitor on the sign-in page could not open the list.
+	VisitorHome: "/",
+	BasePath:    adminPath,
 	Nav: []web.Link{
-		{Label: "Suppliers", URL: listPath},
-		{Label: "Add supplier", URL: addPath},
+		{Label: "Suppliers", URL: listPath, SignedIn: true},
+		{Label: "Add supplier", URL: addPath, SignedIn: true},
 		{Label: "Customer site", URL: "/"},
 	},
 	// Administration pages must not linger in shared or browser caches.

@@ -51,7 +51,9 @@ func TestListShowsSuppliersWithEditLinksAndAddButton(t *testing.T) {
 	wantBody(t, rec,
 		"<h1>Suppliers</h1>",
 		"Blue Ridge Roasters", "12 Mill Road", "Asheville", "orders@blueridge.example.com",
-		fmt.Sprintf(`<a href="/admin/supplier-update/%d">Edit Blue Ridge Roasters</a>`, s.ID),
+		// The actions say Edit and Delete; screen readers hear whose.
+		fmt.Sprintf(`<a href="/admin/supplier-update/%d">Edit<span class="visually-hidden"> Blue Ridge Roasters</span></a>`, s.ID),
+		fmt.Sprintf(`<a href="/admin/supplier-remove/%d">Delete<span class="visually-hidden"> Blue Ridge Roasters</span></a>`, s.ID),
 		`<a class="button" href="/admin/supplier-add">Add supplier</a>`,
 		"Showing 1–1 of 1 supplier.")
 }
@@ -110,7 +112,7 @@ func TestListPagesThroughManySuppliers(t *testing.T) {
 	wantStatus(t, last, http.StatusOK)
 	wantBody(t, last, "Showing 41–45 of 45 suppliers.", "Page 3 of 3", `rel="prev"`)
 	wantNoBody(t, last, `rel="next"`)
-	if got := strings.Count(last.Body.String(), ">Edit "); got != 5 {
+	if got := strings.Count(last.Body.String(), ">Edit<"); got != 5 {
 		t.Errorf("page 3 has %d edit links, want 5", got)
 	}
 
