@@ -372,4 +372,15 @@ func TestSaveWithoutChanges(t *testing.T) {
 	if n := colleague.notice(); n != noticeFor("updated", s.Name) {
 		t.Errorf("the colleague's save says %q", n)
 	}
+
+	// The history table keeps its words whole too (see story 12).
+	colleague.emulate(laptop)
+	colleague.visit("/admin/supplier-update/" + id)
+	report := eval[breakReport](colleague, wordBreaksJS)
+	if report.Cells == 0 {
+		t.Error("the edit page shows no history table")
+	}
+	for _, b := range report.Breaks {
+		t.Errorf("the history's %s %q breaks as %q", b.Column, b.Text, b.Lines)
+	}
 }
