@@ -446,7 +446,7 @@ func TestSupplierHistory(t *testing.T) {
 
 	p.visit("/admin/supplier-update/" + id)
 	p.fillField("City", "Kailua-Kona")
-	if resp := p.clickButton("Save changes"); resp.Status != http.StatusOK || p.notice() != "Changes saved." {
+	if resp := p.clickButton("Save changes"); resp.Status != http.StatusOK || p.notice() != noticeFor("updated", s.Name) {
 		t.Fatalf("saving answered %d with notice %q", resp.Status, p.notice())
 	}
 	p.openEditForm(s)

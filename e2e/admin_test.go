@@ -53,8 +53,8 @@ func TestAddSupplierWithTrickyText(t *testing.T) {
 	if resp := p.clickButton("Add supplier"); resp.Status != http.StatusOK {
 		t.Fatalf("adding the supplier answered %d: %s", resp.Status, p.heading())
 	}
-	if n := p.notice(); n != "Supplier added." {
-		t.Errorf("after adding, the list says %q, want \"Supplier added.\"", n)
+	if n := p.notice(); n != noticeFor("added", s.Name) {
+		t.Errorf("after adding, the list says %q, want %q", n, noticeFor("added", s.Name))
 	}
 
 	p.search(key)
@@ -114,8 +114,8 @@ func TestEditSupplier(t *testing.T) {
 	if resp := p.clickButton("Save changes"); resp.Status != http.StatusOK {
 		t.Fatalf("saving answered %d: %s", resp.Status, p.heading())
 	}
-	if n := p.notice(); n != "Changes saved." {
-		t.Errorf("after saving, the list says %q, want \"Changes saved.\"", n)
+	if n := p.notice(); n != noticeFor("updated", s.Name) {
+		t.Errorf("after saving, the list says %q, want %q", n, noticeFor("updated", s.Name))
 	}
 	p.search(s.Key)
 	edited := s
@@ -145,7 +145,7 @@ func TestConflictingEdits(t *testing.T) {
 
 	b.fillField("City", "Portland")
 	b.fillField("State", "OR")
-	if resp := b.clickButton("Save changes"); resp.Status != http.StatusOK || b.notice() != "Changes saved." {
+	if resp := b.clickButton("Save changes"); resp.Status != http.StatusOK || b.notice() != noticeFor("updated", s.Name) {
 		t.Fatalf("tab B's save answered %d with notice %q", resp.Status, b.notice())
 	}
 
@@ -183,7 +183,7 @@ func TestConflictingEdits(t *testing.T) {
 	if resp := a.clickButton("Save changes"); resp.Status != http.StatusOK {
 		t.Fatalf("saving again deliberately answered %d: %s", resp.Status, a.textOf(`[role="alert"]`))
 	}
-	if n := a.notice(); n != "Changes saved." {
+	if n := a.notice(); n != noticeFor("updated", s.Name) {
 		t.Errorf("after saving again the list says %q", n)
 	}
 	a.search(s.Key)
@@ -220,8 +220,8 @@ func TestDeleteSupplier(t *testing.T) {
 	if resp := p.clickButton("Delete supplier"); resp.Status != http.StatusOK {
 		t.Fatalf("deleting answered %d: %s", resp.Status, p.heading())
 	}
-	if n := p.notice(); n != "Supplier deleted." {
-		t.Errorf("after deleting, the list says %q, want \"Supplier deleted.\"", n)
+	if n := p.notice(); n != noticeFor("deleted", s.Name) {
+		t.Errorf("after deleting, the list says %q, want %q", n, noticeFor("deleted", s.Name))
 	}
 	expectNotFound(t, p, s.Key, "administration list")
 	p.visit("/suppliers")

@@ -8,10 +8,13 @@ import (
 	"strings"
 )
 
-// Demo data: coffee-trade names, real growing regions and roasting cities,
-// with accents and apostrophes on purpose so every demo exercises Unicode and
-// escaping. Emails use example.com's reserved domains and phone numbers the
-// 555-01xx fictional range, so nobody real is ever contacted.
+// Demo data: coffee-trade names, and addresses that read true — each city
+// in its own state or region, its street named in the country's language
+// and numbered the country's way, its phone number written as the country
+// writes them, with the city's area code. Accents and apostrophes are there
+// on purpose, so every demo exercises Unicode and escaping. Emails use
+// example.com's reserved domains and US numbers the 555-01xx fictional
+// range, so nobody real is ever contacted.
 var (
 	seedAdjectives = []string{"Highland", "Blue Ridge", "Sierra Verde", "Golden", "Volcanic", "Misty Peak",
 		"Old Harbor", "Red Cherry", "Cloud Forest", "Sunrise", "Black Rock", "Green Valley", "Copper Kettle",
@@ -22,30 +25,74 @@ var (
 		"Brew", "Grind", "Crema", "Cherry", "Leaf", "Origin", "Terroir"}
 	seedKinds = []string{"Roasters", "Co.", "Traders", "Importers", "Growers", "Cooperative", "Ltd.",
 		"& Partners", "Collective", "Exports"}
-	seedStreets = []string{"Main", "Harbor", "Market", "Mill", "Plantation", "Station", "Orchard", "Bay",
-		"Roaster", "Rua das Flores", "Calle Real", "Avenida Central", "Pike", "Hill", "Quay"}
-	seedStreetKinds = []string{"Street", "Avenue", "Road", "Way", "Lane", "Boulevard"}
-	seedPlaces      = [][2]string{
-		{"Seattle", "WA"}, {"Portland", "OR"}, {"San Francisco", "CA"}, {"Kailua-Kona", "HI"}, {"New York", "NY"},
-		{"Chicago", "IL"}, {"Austin", "TX"}, {"Denver", "CO"}, {"Boston", "MA"}, {"Miami", "FL"},
-		{"Medellín", "Antioquia"}, {"Antigua Guatemala", "Sacatepéquez"}, {"São Paulo", "SP"},
-		{"Addis Ababa", "Addis Ababa"}, {"Nairobi", "Nairobi County"}, {"San José", "San José"},
-		{"Hamburg", "Hamburg"}, {"Trieste", "Friuli-Venezia Giulia"}, {"Đà Lạt", "Lâm Đồng"}, {"Kigali", "Kigali"},
+	// seedPlaces is weighted like the trade: roasting cities in the United
+	// States and Europe, growing regions elsewhere.
+	seedPlaces = []seedPlace{
+		usCity("Seattle", "WA", "206"), usCity("Portland", "OR", "503"), usCity("San Francisco", "CA", "415"),
+		usCity("Kailua-Kona", "HI", "808"), usCity("New York", "NY", "212"), usCity("Chicago", "IL", "312"),
+		usCity("Austin", "TX", "512"), usCity("Denver", "CO", "303"), usCity("Boston", "MA", "617"),
+		usCity("Miami", "FL", "305"),
+		{City: "Medellín", State: "Antioquia", Streets: []string{"Calle %[2]d # %[1]d-%[3]d", "Carrera %[2]d # %[1]d-%[3]d"},
+			Phone: "+57 604 %03[1]d %04[2]d"},
+		{City: "Antigua Guatemala", State: "Sacatepéquez", Streets: []string{"Calle del Arco %[1]d", "Avenida Norte %[1]d",
+			"Calle de los Pasos %[1]d"}, Phone: "+502 7832 %04[2]d"},
+		{City: "Xalapa", State: "Veracruz", Streets: []string{"Calle Juárez %[1]d", "Avenida Ávila Camacho %[1]d",
+			"Calle Enríquez %[1]d"}, Phone: "+52 228 %03[1]d %04[2]d"},
+		{City: "San José", State: "San José", Streets: []string{"Avenida Central, Calle %[2]d", "Calle %[2]d, Avenida %[3]d",
+			"Paseo Colón %[1]d"}, Phone: "+506 2%03[1]d %04[2]d"},
+		{City: "São Paulo", State: "SP", Streets: []string{"Rua Augusta, %[1]d", "Avenida Paulista, %[1]d",
+			"Rua dos Pinheiros, %[1]d", "Alameda Santos, %[1]d"}, Phone: "+55 11 3%03[1]d-%04[2]d"},
+		{City: "Nairobi", State: "Nairobi County", Streets: []string{"%[1]d Moi Avenue", "%[1]d Kimathi Street",
+			"%[1]d Ngong Road"}, Phone: "+254 20 %03[1]d %04[2]d"},
+		{City: "Hamburg", State: "Hamburg", Streets: []string{"Große Elbstraße %[1]d", "Am Sandtorkai %[1]d",
+			"Mönckebergstraße %[1]d", "Sternschanzenweg %[1]d"}, Phone: "+49 40 %03[1]d%04[2]d"},
+		{City: "Trieste", State: "Friuli-Venezia Giulia", Streets: []string{"Via del Lazzaretto Vecchio %[1]d",
+			"Riva del Mandracchio %[1]d", "Piazza della Borsa %[1]d", "Viale Miramare %[1]d"}, Phone: "+39 040 %03[1]d %04[2]d"},
+		{City: "Đà Lạt", State: "Lâm Đồng", Streets: []string{"%[1]d Đường Trần Phú", "%[1]d Đường Phan Đình Phùng",
+			"%[1]d Đường Hùng Vương"}, Phone: "+84 263 3%03[4]d %03[1]d"},
+		{City: "Kigali", State: "Kigali", Streets: []string{"KN %[2]d Avenue, %[1]d", "KG %[2]d Street, %[1]d",
+			"KK %[2]d Road, %[1]d"}, Phone: "+250 788 %03[1]d %03[4]d"},
 	}
+	usStreets     = []string{"Pike", "Harbor", "Market", "Mill", "Orchard", "Station", "Bay", "Hill", "Water", "Front"}
+	usStreetKinds = []string{"Street", "Avenue", "Road", "Way", "Lane", "Boulevard"}
 )
+
+// seedPlace is a demo city and how its addresses and phone numbers read.
+type seedPlace struct {
+	City, State string
+	// Streets are fmt formats given a house number, a street number and a
+	// third small number (Colombia's and Costa Rica's grids use them).
+	Streets []string
+	// Phone is an fmt format given random numbers of three, four, two and
+	// three digits, which it uses as it needs.
+	Phone string
+}
+
+// usCity is a United States city: English street names ("1200 Pike
+// Street") and the 555-01xx fictional numbers with the city's area code.
+func usCity(city, state, areaCode string) seedPlace {
+	var streets []string
+	for _, name := range usStreets {
+		for _, kind := range usStreetKinds {
+			streets = append(streets, "%[1]d "+name+" "+kind)
+		}
+	}
+	return seedPlace{City: city, State: state, Streets: streets, Phone: "+1 " + areaCode + "-555-01%02[3]d"}
+}
 
 // DemoSupplier draws one realistic, valid demo supplier from rng.
 func DemoSupplier(rng *rand.Rand) Input {
 	pick := func(xs []string) string { return xs[rng.IntN(len(xs))] }
 	name := pick(seedAdjectives) + " " + pick(seedNouns) + " " + pick(seedKinds)
 	place := seedPlaces[rng.IntN(len(seedPlaces))]
+	address := fmt.Sprintf(pick(place.Streets), 1+rng.IntN(989), 1+rng.IntN(98), 1+rng.IntN(98))
 	return Input{
 		Name:    name,
-		Address: fmt.Sprintf("%d %s %s", 1+rng.IntN(9899), pick(seedStreets), pick(seedStreetKinds)),
-		City:    place[0],
-		State:   place[1],
+		Address: address,
+		City:    place.City,
+		State:   place.State,
 		Email:   fmt.Sprintf("orders@%s.example.com", slug(name)),
-		Phone:   fmt.Sprintf("+1 %03d 555 %04d", 200+rng.IntN(800), 100+rng.IntN(100)),
+		Phone:   fmt.Sprintf(place.Phone, rng.IntN(1000), rng.IntN(10000), rng.IntN(100), rng.IntN(1000)),
 	}
 }
 

@@ -277,8 +277,9 @@ func TestUpdateOptimisticConcurrency(t *testing.T) {
 		t.Errorf("stale update changed the row to %+v", got)
 	}
 
-	// A future version is just as wrong as a past one.
-	if _, err := st.Update(ctx, testActor, s.ID, updated.Version+1, changed); !errors.Is(err, suppliers.ErrConflict) {
+	// A future version is just as wrong as a past one. (The same values
+	// as the supplier's would be no change at all, not a conflict.)
+	if _, err := st.Update(ctx, testActor, s.ID, updated.Version+1, stale); !errors.Is(err, suppliers.ErrConflict) {
 		t.Errorf("update at a future version = %v, want a conflict", err)
 	}
 	if _, err := st.Update(ctx, testActor, 999999, 1, changed); !errors.Is(err, suppliers.ErrNotFound) {
@@ -712,3 +713,52 @@ func (p *proxy) close() {
 
 // testActor is the employee the store tests act as.
 var testActor = suppliers.Actor{ID: 1, Email: "tester@coffee-suppliers.example"}
+
+// TestUpdateWithoutChangesWritesNothing: saving an edit form as it was
+// drawn (or with only spaces around its values added) changes nothing: no
+// new version, no history row, and a colleague who opened the same version
+// can still save theirs. The form's one-time token is not used up, so the
+// same form can still save a real change.
+func TestUpdateWithoutChangesWritesNothing(t *testing.T) {
+	t.Parallel()
+	_, admin, st := migrated(t)
+	ctx := t.Context()
+	s := mustCreate(t, st, input("Andean Roast", "Seattle"))
+
+	same := s.Input()
+	same.Name = "  " + same.Name + " " // trimmed on save: still no change
+	if _, err := st.UpdateOnce(ctx, testActor, "token-1", s.ID, s.Version, same); !errors.Is(err, suppliers.ErrUnchanged) {
+		t.Fatalf("saving the values unchanged = %v, want ErrUnchanged", err)
+	}
+	if got, _ := st.Get(ctx, s.ID); got != s {
+		t.Errorf("after an unchanged save the supplier is %+v, want %+v (same version)", got, s)
+	}
+	history, err := st.History(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(history) != 1 || history[0].Action != suppliers.ActionCreate {
+		t.Errorf("after an unchanged save the history has %d rows, want only the create", len(history))
+	}
+	var tokens int
+	if err := admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM form_tokens").Scan(&tokens); err != nil || tokens != 0 {
+		t.Errorf("form tokens used after an unchanged save: %d (%v), want 0", tokens, err)
+	}
+
+	// The colleague with the same version open saves a real change.
+	theirs := s.Input()
+	theirs.City = "Portland"
+	if _, err := st.Update(ctx, testActor, s.ID, s.Version, theirs); err != nil {
+		t.Errorf("a colleague's save after an unchanged save = %v, want it saved", err)
+	}
+	// And the first form, its token unused, can still save a change.
+	mine := theirs
+	mine.Phone = "+1 206 555 0199"
+	got, err := st.Get(ctx, s.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.UpdateOnce(ctx, testActor, "token-1", s.ID, got.Version, mine); err != nil {
+		t.Errorf("a real change with the unused token = %v, want it saved", err)
+	}
+}

@@ -14,6 +14,10 @@ import (
 // same form was posted again, and its first post made the change.
 var ErrAlreadySubmitted = errors.New("this form was already submitted")
 
+// ErrUnchanged means an update holds exactly the values the supplier has:
+// nothing was written, no version taken, no history recorded.
+var ErrUnchanged = errors.New("no changes to save")
+
 // FormTokenRetention is how long a used form token is remembered. A form
 // posts only within its session, which lasts at most 12 hours.
 const FormTokenRetention = 24 * time.Hour
@@ -81,6 +85,8 @@ func (st *Store) Update(ctx context.Context, actor Actor, id, version int64, in 
 // UpdateOnce is Update for a form carrying a one-time token (see
 // CreateOnce). The token is checked before the version, so the second post
 // of one edit returns ErrAlreadySubmitted, not a conflict with itself.
+// Values equal to the supplier's (after trimming) return ErrUnchanged and
+// write nothing: no version, no history row, and the token stays unused.
 func (st *Store) UpdateOnce(ctx context.Context, actor Actor, formToken string, id, version int64, in Input) (Supplier, error) {
 	in, err := Validate(in)
 	if err != nil {
@@ -94,8 +100,19 @@ func (st *Store) UpdateOnce(ctx context.Context, actor Actor, formToken string, 
 			return err
 		}
 		before, err := lockCurrent(ctx, tx, id, version)
+		var conflict *ConflictError
+		if errors.As(err, &conflict) && conflict.Current.Input() == in {
+			// Someone saved these very values already: there is
+			// nothing to refuse, and nothing to save.
+			return ErrUnchanged
+		}
 		if err != nil {
 			return err
+		}
+		if before.Input() == in {
+			// Returning an error rolls the form token back too: the
+			// form has changed nothing, so it may still save a change.
+			return ErrUnchanged
 		}
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE suppliers SET name = ?, address = ?, city = ?, state = ?, email = ?, phone = ?, version = version + 1

@@ -34,7 +34,7 @@ type App struct {
 	site  Site
 	pages templates
 	cache *pageCache // nil when pages are not cached
-	nav   map[string]template.HTML
+	nav   map[navKey]template.HTML
 }
 
 // NewApp parses the shared layout and the service's pages once, at start.

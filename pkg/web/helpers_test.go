@@ -101,7 +101,7 @@ func newTestAppConfig(t *testing.T, ready error, cfg Config) *testApp {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := NewLogger(logs, "test", -8) // everything, debug included
-	app, err := NewApp(log, Site{Service: "test", Section: "Tests", Home: "/", Nav: []Link{{"Home", "/"}}}, testPages)
+	app, err := NewApp(log, Site{Service: "test", Section: "Tests", Home: "/", Nav: []Link{{Label: "Home", URL: "/"}}}, testPages)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -30,6 +31,9 @@ var ui embed.FS
 type Link struct {
 	Label string
 	URL   string
+	// SignedIn hides the entry from visitors who are not signed in: they
+	// could not use the page it leads to.
+	SignedIn bool
 }
 
 // Site describes the service whose pages are rendered.
@@ -37,6 +41,9 @@ type Site struct {
 	Service string // customer or employee: log and metric labels
 	Section string // shown beside the brand: Catalogue, Administration
 	Home    string // where the brand links
+	// VisitorHome is where the brand links for a visitor who is not
+	// signed in, when Home needs signing in; empty means Home.
+	VisitorHome string
 	// BasePath prefixes this service's static files: "" for the customer,
 	// "/admin" for the employee, so the load balancer's path rule sends
 	// each service its own style sheet.
@@ -67,6 +74,14 @@ type View struct {
 	Nav template.HTML
 }
 
+// BrandURL is where the brand in the header links for this page's reader.
+func (v View) BrandURL() string {
+	if v.Account == nil && v.Site.VisitorHome != "" {
+		return v.Site.VisitorHome
+	}
+	return v.Site.Home
+}
+
 // Account is the signed-in user as the page header shows them.
 type Account struct {
 	Email      string
@@ -90,9 +105,90 @@ func SetCSRFToken(c *gin.Context, token string) { c.Set(csrfTokenKey, token) }
 type templates map[string]*template.Template
 
 var funcs = template.FuncMap{
-	"pageURL": pageURL,
-	"mailto":  mailtoURL,
-	"add":     func(a, b int) int { return a + b },
+	"pageURL":    pageURL,
+	"pageWindow": pageWindow,
+	"mailto":     mailtoURL,
+	"words":      wholeWords,
+	"email":      emailBreaks,
+	"add":        func(a, b int) int { return a + b },
+}
+
+// pagerWindow is how many page numbers the pager shows at most.
+const pagerWindow = 5
+
+// pageWindow is the page numbers the pager links to: up to five around the
+// list's page, fewer near the ends. A page past the end centres on the last.
+func pageWindow(list suppliers.List) []int {
+	total := list.TotalPages()
+	current := min(max(list.Page, 1), total)
+	lo := max(1, current-pagerWindow/2)
+	hi := min(total, lo+pagerWindow-1)
+	lo = max(1, hi-pagerWindow+1)
+	out := make([]int, 0, hi-lo+1)
+	for n := lo; n <= hi; n++ {
+		out = append(out, n)
+	}
+	return out
+}
+
+// maxWholeWord is the longest word kept on one line. A longer one may
+// break where it must, so it never pushes a narrow screen sideways.
+const maxWholeWord = 30
+
+// wholeWords escapes s for a table cell and keeps each of its words on one
+// line: browsers break after a hyphen or slash ("Kailua-/Kona"), so a word
+// holding one goes into a span that does not wrap (class nw in the style
+// sheet). Spaces stay where lines may break.
+func wholeWords(s string) template.HTML {
+	var b strings.Builder
+	for i, word := range strings.Split(s, " ") {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(keepTogether(word, breaksInside(word)))
+	}
+	return template.HTML(b.String())
+}
+
+// emailBreaks escapes an email address for a table cell, letting lines
+// break only after its @ and dots (<wbr>): "orders@" "harbor." "example."
+// "com", never inside a name.
+func emailBreaks(address string) template.HTML {
+	var b strings.Builder
+	start := 0
+	for i := 0; i < len(address); i++ {
+		if c := address[i]; c == '@' || c == '.' {
+			b.WriteString(keepTogether(address[start:i+1], breaksInside(address[start:i+1])))
+			b.WriteString("<wbr>")
+			start = i + 1
+		}
+	}
+	b.WriteString(keepTogether(address[start:], breaksInside(address[start:])))
+	return template.HTML(b.String())
+}
+
+// keepTogether escapes part and, when asked and it is short enough to
+// fit a phone's line, wraps it in a span that does not wrap.
+func keepTogether(part string, nowrap bool) string {
+	escaped := template.HTMLEscapeString(part)
+	if !nowrap || part == "" || utf8.RuneCountInString(part) > maxWholeWord {
+		return escaped
+	}
+	return `<span class="nw">` + escaped + `</span>`
+}
+
+// breaksInside reports whether a browser could break word before its end.
+func breaksInside(word string) bool {
+	_, last := utf8.DecodeLastRuneInString(word)
+	return strings.ContainsFunc(word[:len(word)-last], breaksAfter)
+}
+
+// breaksAfter reports whether a browser may start a new line after r
+// inside a word (Unicode line breaking's hyphens, dashes, slashes and
+// exclamations); apostrophes, dots between letters and @ hold words
+// together already.
+func breaksAfter(r rune) bool {
+	return strings.ContainsRune("-‐‑–—/\\?!|", r)
 }
 
 // mailtoURL links an email address so that nothing in it can become a
@@ -234,7 +330,7 @@ func (a *App) CachedHTML(c *gin.Context, page, title, key string, load func() (a
 			return cachedPage{}, err
 		}
 		var buf bytes.Buffer
-		if err := t.ExecuteTemplate(&buf, "layout", View{Site: a.site, Title: title, Path: path, Content: html, Nav: a.navFor(path)}); err != nil {
+		if err := t.ExecuteTemplate(&buf, "layout", View{Site: a.site, Title: title, Path: path, Content: html, Nav: a.navFor(path, false)}); err != nil {
 			return cachedPage{}, fmt.Errorf("render %s: %w", page, err)
 		}
 		return cachedPage{body: buf.Bytes(), etag: etagOf(buf.Bytes())}, nil
@@ -262,13 +358,13 @@ func (a *App) render(c *gin.Context, status int, page string, view View) error {
 		return fmt.Errorf("render: no page named %q", page)
 	}
 	view.Site, view.Path, view.RequestID = a.site, c.Request.URL.Path, RequestID(c)
-	view.Nav = a.navFor(view.Path)
 	view.CSRFToken = c.GetString(csrfTokenKey)
 	if account, ok := c.Get(accountKey); ok {
 		if a, ok := account.(Account); ok {
 			view.Account = &a
 		}
 	}
+	view.Nav = a.navFor(view.Path, view.Account != nil)
 	buf := buffers.Get().(*bytes.Buffer)
 	defer putBuffer(buf)
 	if err := t.ExecuteTemplate(buf, "layout", view); err != nil {
@@ -292,13 +388,17 @@ func putBuffer(b *bytes.Buffer) {
 	buffers.Put(b)
 }
 
-// JSON writes v with an ETag, like pages.
+// JSON writes v with an ETag, like pages. Text goes out as typed ("&", not
+// "\u0026"): json.Marshal's HTML escaping guards JSON pasted into a page,
+// but these answers are application/json with nosniff, never read as HTML.
 func JSON(c *gin.Context, status int, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
+	var body bytes.Buffer
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // Encode ends the line
 		return fmt.Errorf("encode json: %w", err)
 	}
-	write(c, status, "application/json; charset=utf-8", "no-cache", append(body, '\n'))
+	write(c, status, "application/json; charset=utf-8", "no-cache", body.Bytes())
 	return nil
 }
 
@@ -391,24 +491,52 @@ func (a *App) serveStatic(engine *gin.Engine) error {
 		// within five minutes, and the ETag makes revalidation cheap.
 		write(c, http.StatusOK, contentType, "public, max-age=300", body)
 	})
+	// The icon: at the site's root, where browsers look for it (the load
+	// balancer sends that to the customer service), and under the base
+	// path, where the layout links it, so each service serves its own.
+	icon, err := favicon()
+	if err != nil {
+		return err
+	}
+	serveIcon := func(c *gin.Context) {
+		write(c, http.StatusOK, "image/x-icon", "public, max-age=86400", icon)
+	}
+	engine.GET("/favicon.ico", serveIcon)
+	if a.site.BasePath != "" {
+		engine.GET(a.site.BasePath+"/favicon.ico", serveIcon)
+	}
 	return nil
 }
 
 // renderNav renders the navigation once for each of its entries' pages and
-// once for any other page: it depends on nothing else, and rendering it per
-// request was a quarter of a signed-in page's cost.
-func renderNav(t *template.Template, site Site) (map[string]template.HTML, error) {
-	nav := map[string]template.HTML{}
+// once for any other page, for signed-in employees and for visitors: it
+// depends on nothing else, and rendering it per request was a quarter of a
+// signed-in page's cost.
+func renderNav(t *template.Template, site Site) (map[navKey]template.HTML, error) {
+	nav := map[navKey]template.HTML{}
 	for _, path := range append([]string{""}, urlsOf(site.Nav)...) {
-		var buf bytes.Buffer
-		if err := t.ExecuteTemplate(&buf, "nav", View{Site: site, Path: path}); err != nil {
-			return nil, fmt.Errorf("render navigation: %w", err)
+		for _, signedIn := range []bool{false, true} {
+			view := View{Site: site, Path: path}
+			if signedIn {
+				view.Account = &Account{}
+			}
+			var buf bytes.Buffer
+			if err := t.ExecuteTemplate(&buf, "nav", view); err != nil {
+				return nil, fmt.Errorf("render navigation: %w", err)
+			}
+			// Escaped by html/template for the body context the layout
+			// puts it in.
+			nav[navKey{path, signedIn}] = template.HTML(buf.String())
 		}
-		// Escaped by html/template for the body context the layout puts
-		// it in.
-		nav[path] = template.HTML(buf.String())
 	}
 	return nav, nil
+}
+
+// navKey names one rendering of the navigation: the page it marks as
+// current, and whether its reader is signed in.
+type navKey struct {
+	path     string
+	signedIn bool
 }
 
 func urlsOf(links []Link) []string {
@@ -419,10 +547,11 @@ func urlsOf(links []Link) []string {
 	return out
 }
 
-// navFor is the navigation for a page at path.
-func (a *App) navFor(path string) template.HTML {
-	if nav, ok := a.nav[path]; ok {
+// navFor is the navigation for a page at path, for a reader signed in or
+// not.
+func (a *App) navFor(path string, signedIn bool) template.HTML {
+	if nav, ok := a.nav[navKey{path, signedIn}]; ok {
 		return nav
 	}
-	return a.nav[""]
+	return a.nav[navKey{"", signedIn}]
 }

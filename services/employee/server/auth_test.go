@@ -372,7 +372,7 @@ func TestFormsWithoutTheRightTokenAreRefused(t *testing.T) {
 
 	// With its token, the same form goes through.
 	b.autoCSRF = true
-	wantRedirect(t, postForm(t, b, updatePathOf(s.ID), editForm(changed, s.Version)), "/admin/suppliers?notice=updated")
+	wantNoticeRedirect(t, postForm(t, b, updatePathOf(s.ID), editForm(changed, s.Version)), "updated")
 }
 
 // TestRepeatedFailuresAreSlowedThenRefused: per account, failures 3 to 9
@@ -499,11 +499,11 @@ func TestHistoryShowsWhoWhenBeforeAndAfter(t *testing.T) {
 
 	typed := validInput()
 	typed.Name = "O'Brien & Sons"
-	wantRedirect(t, postForm(t, svc.handler, addPath, formOf(typed)), "/admin/suppliers?notice=created")
+	wantNoticeRedirect(t, postForm(t, svc.handler, addPath, formOf(typed)), "created")
 	s := newestSupplier(t, svc)
 	changed := s.Input()
 	changed.City, changed.Phone = "Raleigh <NC>", "+1 919 555 0100"
-	wantRedirect(t, postForm(t, bo, updatePathOf(s.ID), editForm(changed, s.Version)), "/admin/suppliers?notice=updated")
+	wantNoticeRedirect(t, postForm(t, bo, updatePathOf(s.ID), editForm(changed, s.Version)), "updated")
 
 	page := get(t, svc.handler, updatePathOf(s.ID))
 	wantStatus(t, page, http.StatusOK)
@@ -526,7 +526,7 @@ func TestHistoryShowsWhoWhenBeforeAndAfter(t *testing.T) {
 	wantBody(t, page, `<time datetime="`+when+`">`)
 
 	// Deleting records who did it, too.
-	wantRedirect(t, postForm(t, svc.handler, removePathOf(s.ID), url.Values{"version": {"2"}}), "/admin/suppliers?notice=deleted")
+	wantNoticeRedirect(t, postForm(t, svc.handler, removePathOf(s.ID), url.Values{"version": {"2"}}), "deleted")
 	changes = history(t, svc, s.ID)
 	if len(changes) != 3 || changes[0].Action != suppliers.ActionDelete || changes[0].Actor != svc.actor() || changes[0].Before == nil {
 		t.Errorf("after delete, audit trail %+v", changes)

@@ -240,7 +240,7 @@ func TestAFormPostedTwiceAddsOneSupplier(t *testing.T) {
 	form := formOf(validInput())
 	form.Set("form_token", formTokenOf(t, page))
 	for range 2 {
-		wantRedirect(t, postForm(t, svc.handler, addPath, form), "/admin/suppliers?notice=created")
+		wantNoticeRedirect(t, postForm(t, svc.handler, addPath, form), "created")
 	}
 	if n := countRows(t, svc.db); n != 1 {
 		t.Errorf("%d suppliers after posting one form twice, want 1", n)
@@ -263,7 +263,7 @@ func TestAFormPostedTwiceAddsOneSupplier(t *testing.T) {
 	wg.Wait()
 	close(locations)
 	for l := range locations {
-		if l != "303 /admin/suppliers?notice=created" {
+		if !strings.HasPrefix(l, "303 /admin/suppliers?") || !strings.Contains(l, "notice=created") {
 			t.Errorf("a simultaneous post answered %s", l)
 		}
 	}
@@ -280,7 +280,7 @@ func TestAFormPostedTwiceAddsOneSupplier(t *testing.T) {
 	wantStatus(t, refused, http.StatusBadRequest)
 	good := formOf(validInput())
 	good.Set("form_token", formTokenOf(t, refused))
-	wantRedirect(t, postForm(t, svc.handler, addPath, good), "/admin/suppliers?notice=created")
+	wantNoticeRedirect(t, postForm(t, svc.handler, addPath, good), "created")
 	if n := countRows(t, svc.db); n != 3 {
 		t.Errorf("%d suppliers, want 3", n)
 	}
@@ -298,7 +298,7 @@ func TestAnEditPostedTwiceSavesOnce(t *testing.T) {
 	form := editForm(changed, s.Version)
 	form.Set("form_token", formTokenOf(t, page))
 	for range 2 {
-		wantRedirect(t, postForm(t, svc.handler, updatePathOf(s.ID), form), "/admin/suppliers?notice=updated")
+		wantNoticeRedirect(t, postForm(t, svc.handler, updatePathOf(s.ID), form), "updated")
 	}
 	if got := getSupplier(t, svc, s.ID); got.Version != 2 || got.City != "Raleigh" {
 		t.Errorf("after one edit posted twice the supplier is %+v, want version 2", got)
@@ -310,7 +310,7 @@ func TestAnEditPostedTwiceSavesOnce(t *testing.T) {
 	page = get(t, svc.handler, removePathOf(s.ID))
 	remove := url.Values{"version": {"2"}, "form_token": {formTokenOf(t, page)}}
 	for range 2 {
-		wantRedirect(t, postForm(t, svc.handler, removePathOf(s.ID), remove), "/admin/suppliers?notice=deleted")
+		wantNoticeRedirect(t, postForm(t, svc.handler, removePathOf(s.ID), remove), "deleted")
 	}
 }
 

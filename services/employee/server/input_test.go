@@ -94,7 +94,7 @@ func TestEveryFieldWithHostileAndUnusualInput(t *testing.T) {
 						}
 						return
 					}
-					wantRedirect(t, rec, "/admin/suppliers?notice=created")
+					wantNoticeRedirect(t, rec, "created")
 					if after := countRows(t, svc.db); after != before+1 {
 						t.Fatalf("row count went from %d to %d after an add", before, after)
 					}
@@ -113,7 +113,7 @@ func TestEveryFieldWithHostileAndUnusualInput(t *testing.T) {
 						}
 						return
 					}
-					wantRedirect(t, rec, "/admin/suppliers?notice=updated")
+					wantNoticeRedirect(t, rec, "updated")
 					saved := getSupplier(t, svc, existing.ID)
 					if got := field.Value(saved.Input()); got != want {
 						t.Errorf("stored %q, want %q", got, want)

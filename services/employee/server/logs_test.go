@@ -54,7 +54,7 @@ func TestNoSecretInAnyLogLine(t *testing.T) {
 	add.Set("form_token", formTokenOf(t, get(t, b, addPath)))
 	formTokens = append(formTokens, add.Get("form_token"))
 	for range 2 {
-		wantRedirect(t, postForm(t, b, addPath, add), "/admin/suppliers?notice=created")
+		wantNoticeRedirect(t, postForm(t, b, addPath, add), "created")
 	}
 	var id int64
 	if err := db.QueryRow("SELECT MAX(id) FROM suppliers").Scan(&id); err != nil {
@@ -66,12 +66,12 @@ func TestNoSecretInAnyLogLine(t *testing.T) {
 	edit.Set("form_token", formTokenOf(t, get(t, b, updatePathOf(id))))
 	formTokens = append(formTokens, edit.Get("form_token"))
 	for range 2 {
-		wantRedirect(t, postForm(t, b, updatePathOf(id), edit), "/admin/suppliers?notice=updated")
+		wantNoticeRedirect(t, postForm(t, b, updatePathOf(id), edit), "updated")
 	}
 	remove := url.Values{"version": {"2"}, "form_token": {formTokenOf(t, get(t, b, removePathOf(id)))}}
 	formTokens = append(formTokens, remove.Get("form_token"))
 	for range 2 {
-		wantRedirect(t, postForm(t, b, removePathOf(id), remove), "/admin/suppliers?notice=deleted")
+		wantNoticeRedirect(t, postForm(t, b, removePathOf(id), remove), "deleted")
 	}
 	wantStatus(t, postForm(t, b, updatePathOf(id), url.Values{"version": {"1"}, "form_token": {"damaged token!"}}), http.StatusBadRequest)
 	// Made-up methods and unknown paths reach the log cut short, never

@@ -72,7 +72,7 @@ func renderCases() []renderCase {
 		{"empty list", "suppliers", "Suppliers", listPage{List: suppliers.List{Items: []suppliers.Supplier{}, Page: 1, PerPage: 20}},
 			[]string{"No suppliers."}},
 		{"searched list with notice", "suppliers", "Suppliers", listPage{List: items, Notice: "Changes saved."},
-			[]string{"Changes saved.", "Edit O&#39;Brien &amp; Sons &lt;b&gt;", "Page 2 of 3", `href="/admin/supplier-update/7"`}},
+			[]string{"Changes saved.", `Edit<span class="visually-hidden"> O&#39;Brien &amp; Sons &lt;b&gt;</span>`, "Page 2 of 3", `href="/admin/supplier-update/7"`}},
 		{"list past its end", "suppliers", "Suppliers", listPage{List: suppliers.List{Items: []suppliers.Supplier{}, Page: 5, PerPage: 20, Total: 3}},
 			[]string{"past the end of the list"}},
 		{"add form", "supplier-form", "Add supplier", newSupplierForm(suppliers.Input{}, nil),
@@ -122,10 +122,15 @@ func TestEveryPageRenders(t *testing.T) {
 				t.Fatalf("render: %v", err)
 			}
 			if visitor {
-				wantNoBody(t, rec, "Sign out", "Signed in as")
+				// Nothing offered that a visitor could not open, nothing
+				// about the administrators' tools.
+				wantNoBody(t, rec, "Sign out", "Signed in as", `href="/admin/suppliers"`, `href="/admin/supplier-add"`,
+					"employee accounts")
+				wantBody(t, rec, `<a class="brand" href="/">`, `<a href="/">Customer site</a>`)
 			} else {
 				wantBody(t, rec, "Signed in as <strong>ana@coffee.example</strong>",
-					`<form method="post" action="/admin/logout">`, `<button type="submit" class="link">Sign out</button>`)
+					`<form method="post" action="/admin/logout">`, `<button type="submit" class="link">Sign out</button>`,
+					`<a href="/admin/suppliers" aria-current="page">Suppliers</a>`, `<a class="brand" href="/admin/suppliers">`)
 			}
 			// Every form that posts carries the session's token.
 			forms := strings.Count(rec.Body.String(), `<form method="post"`) + strings.Count(rec.Body.String(), `<form class="login" method="post"`)
@@ -133,7 +138,7 @@ func TestEveryPageRenders(t *testing.T) {
 				t.Errorf("%d post forms but %d CSRF tokens", forms, got)
 			}
 			wantBody(t, rec, append(tc.expect, "<title>"+escaped(tc.title)+" · Coffee Suppliers</title>",
-				`href="/admin/static/style.css"`, `<a href="/admin/suppliers" aria-current="page">Suppliers</a>`)...)
+				`href="/admin/static/style.css"`, `<link rel="icon" href="/admin/favicon.ico" sizes="32x32">`)...)
 			wantNoBody(t, rec, "ZgotmplZ", "<no value>", "&amp;amp;", "&amp;#")
 			checkAccessibleMarkup(t, rec.Body.String())
 		})

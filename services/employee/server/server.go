@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -39,13 +40,15 @@ const (
 
 // site is how the administration presents itself in the shared layout.
 var site = web.Site{
-	Service:  "employee",
-	Section:  "Administration",
-	Home:     listPath,
-	BasePath: adminPath,
+	Service: "employee",
+	Section: "Administration",
+	Home:    listPath,
+	// A visitor on the sign-in page could not open the list.
+	VisitorHome: "/",
+	BasePath:    adminPath,
 	Nav: []web.Link{
-		{Label: "Suppliers", URL: listPath},
-		{Label: "Add supplier", URL: addPath},
+		{Label: "Suppliers", URL: listPath, SignedIn: true},
+		{Label: "Add supplier", URL: addPath, SignedIn: true},
 		{Label: "Customer site", URL: "/"},
 	},
 	// Administration pages must not linger in shared or browser caches.
@@ -155,12 +158,52 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 }
 
 // notices are the banners the list shows after a change, keyed by the
-// redirect's notice parameter; other values are ignored, so a link cannot
-// put arbitrary words on the page.
-var notices = map[string]string{
-	"created": "Supplier added.",
-	"updated": "Changes saved.",
-	"deleted": "Supplier deleted.",
+// redirect's notice parameter; other values are ignored. A notice names its
+// supplier only as the audit trail records what this employee did to it
+// (see noticeFor), so a link cannot put arbitrary words on the page.
+var notices = map[string]struct {
+	action   string // the audit action that names the supplier
+	named    string // with the supplier's name for %s
+	unnamed  string // when the trail does not name it
+	writesTo bool   // the change wrote, so the lists are invalidated
+}{
+	"created":   {suppliers.ActionCreate, "Supplier “%s” added.", "Supplier added.", true},
+	"updated":   {suppliers.ActionUpdate, "Supplier “%s” updated.", "Changes saved.", true},
+	"deleted":   {suppliers.ActionDelete, "Supplier “%s” deleted.", "Supplier deleted.", true},
+	"unchanged": {"", "", "No changes to save.", false},
+}
+
+// noticeFor is the banner for the notice and id of the list's query: the
+// supplier's name as the newest audit row of that action by this employee
+// records it, or the unnamed words when there is none. html/template
+// escapes the name once, like every value on the page.
+func (h handlers) noticeFor(c *gin.Context) (string, error) {
+	n, ok := notices[c.Query("notice")]
+	if !ok {
+		return "", nil
+	}
+	id, err := suppliers.ParseID(c.Query("id"))
+	if n.action == "" || err != nil {
+		return n.unnamed, nil
+	}
+	changes, err := h.store.History(c.Request.Context(), id)
+	if err != nil {
+		return "", err
+	}
+	me := session(c).EmployeeID
+	for _, ch := range changes {
+		if ch.Action != n.action || ch.Actor.ID != me {
+			continue
+		}
+		values := ch.After
+		if values == nil {
+			values = ch.Before
+		}
+		if values != nil {
+			return fmt.Sprintf(n.named, values.Name), nil
+		}
+	}
+	return n.unnamed, nil
 }
 
 // listPage is the data of the suppliers page.
@@ -179,7 +222,10 @@ func (h handlers) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	notice := notices[c.Query("notice")]
+	notice, err := h.noticeFor(c)
+	if err != nil {
+		return err
+	}
 	if changed := session(c).ChangedAt; !changed.IsZero() && h.sessions.Now().Sub(changed) < h.freshAfterChange {
 		list, err := h.store.List(c.Request.Context(), q)
 		if err != nil {
@@ -193,19 +239,25 @@ func (h handlers) list(c *gin.Context) error {
 	})
 }
 
-// redirectToList ends a successful change with 303 See Other, so reloading
-// the list does not submit the form again, and names the change for the
-// list's notice.
-func (h handlers) redirectToList(c *gin.Context, notice string) {
-	// Drop this replica's cached lists, and note the change in the
-	// employee's session so every replica shows it to them at once.
-	h.app.InvalidateCache()
-	s := session(c)
-	s.ChangedAt = h.sessions.Now()
-	if !h.writeSession(c, s) {
-		return
+// redirectToList ends a form's post with 303 See Other, so reloading the
+// list does not submit the form again, and names what happened to supplier
+// id (0 when unknown) for the list's notice.
+func (h handlers) redirectToList(c *gin.Context, notice string, id int64) {
+	if notices[notice].writesTo {
+		// Drop this replica's cached lists, and note the change in the
+		// employee's session so every replica shows it to them at once.
+		h.app.InvalidateCache()
+		s := session(c)
+		s.ChangedAt = h.sessions.Now()
+		if !h.writeSession(c, s) {
+			return
+		}
 	}
-	c.Redirect(http.StatusSeeOther, listPath+"?"+url.Values{"notice": {notice}}.Encode())
+	q := url.Values{"notice": {notice}}
+	if id != 0 {
+		q.Set("id", strconv.FormatInt(id, 10))
+	}
+	c.Redirect(http.StatusSeeOther, listPath+"?"+q.Encode())
 }
 
 func (h handlers) addForm(c *gin.Context) error {
@@ -224,7 +276,7 @@ func (h handlers) create(c *gin.Context) error {
 		return err
 	}
 	in := inputFrom(form)
-	_, err = h.store.CreateOnce(c.Request.Context(), actor(c), token, in)
+	created, err := h.store.CreateOnce(c.Request.Context(), actor(c), token, in)
 	var invalid suppliers.FieldErrors
 	switch {
 	case errors.As(err, &invalid):
@@ -237,7 +289,7 @@ func (h handlers) create(c *gin.Context) error {
 	case err != nil:
 		return err
 	}
-	h.redirectToList(c, "created")
+	h.redirectToList(c, "created", created.ID)
 	return nil
 }
 
@@ -301,12 +353,17 @@ func (h handlers) update(c *gin.Context) error {
 		page.Current = detailsOf(conflict.Current)
 		page.FormToken = token
 		return h.showEditForm(c, http.StatusConflict, page)
+	case errors.Is(err, suppliers.ErrUnchanged):
+		// Nothing to save: no version taken, so a colleague with the
+		// same supplier open saves without a conflict.
+		h.redirectToList(c, "unchanged", id)
+		return nil
 	case errors.Is(err, suppliers.ErrAlreadySubmitted):
 		// The same form posted again: its first post saved the changes.
 	case err != nil:
 		return err
 	}
-	h.redirectToList(c, "updated")
+	h.redirectToList(c, "updated", id)
 	return nil
 }
 
@@ -339,7 +396,7 @@ func (h handlers) remove(c *gin.Context) error {
 	case err != nil:
 		return err
 	}
-	h.redirectToList(c, "deleted")
+	h.redirectToList(c, "deleted", id)
 	return nil
 }
 
