@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers infra be
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat
+.PHONY: help diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -23,6 +23,17 @@ endif
 IMAGE_ARGS = $(if $(GO_IMAGE),--build-arg GO_IMAGE=$(GO_IMAGE)) \
 	$(if $(RUNTIME_IMAGE),--build-arg RUNTIME_IMAGE=$(RUNTIME_IMAGE)) \
 	--build-arg VCS_REF=$(VCS_REF) --build-arg VERSION=$(VERSION)
+
+# Plain `make` runs the application, whatever target is defined first.
+.DEFAULT_GOAL := run
+
+## help: this list of targets
+# Every target has a `## target: description` line above it; help prints them
+# aligned, in the Makefile's order.
+help:
+	@awk '/^## [a-z][a-z-]*: / { sub(/^## /, ""); name = substr($$0, 1, index($$0, ":") - 1); \
+	  names[++n] = name; descs[n] = substr($$0, length(name) + 3); if (length(name) > width) width = length(name) } \
+	  END { print "make TARGET, one of:"; for (i = 1; i <= n; i++) printf "  %-*s  %s\n", width, names[i], descs[i] }' $(firstword $(MAKEFILE_LIST))
 
 ## run: the whole application on http://127.0.0.1:3000 (embedded database, demo data)
 run:
@@ -60,6 +71,7 @@ lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet $(PACKAGES)
 
+## fmt: gofmt every module in place
 fmt:
 	gofmt -w $(MODULES)
 
