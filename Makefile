@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers infra be
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: help diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat
+.PHONY: help env diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -103,10 +103,27 @@ push:
 	  docker tag $(IMAGE_REPO)/$$name:$(IMAGE_TAG) $$ref && docker push --quiet $$ref || exit 1; \
 	done
 
+## env: write .env from .env.example with fresh random secrets, unless .env exists
+env:
+	@go run ./local/cmd/dotenv -example .env.example -out .env
+
 ## up: the local stack of docker-compose.yml (MySQL, migration, 2 replicas of each service, HAProxy); returns once all is healthy
-up:
-	@test -f .env || { echo "make up: no .env: cp .env.example .env and set its secrets" >&2; exit 1; }
+# A fresh clone gets its .env (make env) first; then the URL and the first
+# administrator's sign-in are read back from .env.
+up: env
 	VCS_REF=$(VCS_REF) VERSION=$(VERSION) docker compose up -d --wait --wait-timeout 300 --build
+	@setting() { sed -n "s/^$$1=//p" .env | tail -n 1; }; \
+	port=$$(setting LB_HTTP_PORT); email=$$(setting ADMIN_EMAIL); \
+	echo; echo "Coffee Suppliers is running on the compose stack:"; echo; \
+	echo "  catalogue        http://127.0.0.1:$${port:-8000}/"; \
+	echo "  administration   http://127.0.0.1:$${port:-8000}/admin/suppliers"; \
+	if [ -n "$$email" ]; then \
+	  echo "  sign in as       $$email"; \
+	  echo "  password         $$(setting ADMIN_PASSWORD)   (ADMIN_PASSWORD in .env; it only creates the first account)"; \
+	else \
+	  echo "  sign in          no ADMIN_EMAIL in .env: add an account with the employee image's 'accounts add' command (docs/accounts.md)"; \
+	fi; \
+	echo; echo "Stop it with make down (the data stays in its volume)."
 
 ## down: stop the local stack (the database volume stays; docker compose down -v deletes it)
 down:
