@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers infra be
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: help env diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat
+.PHONY: help env screenshots diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -160,6 +160,10 @@ account-sign-out-everywhere:
 account-unlock:
 	@test -n "$(EMAIL)" || { echo "usage: make account-unlock EMAIL=ana@example.com" >&2; exit 2; }
 	go run ./services/employee accounts unlock --email "$(EMAIL)"
+
+## screenshots: docs/screenshots/*.png, the README's pictures, from the running app in headless Chromium
+screenshots:
+	go run ./e2e/cmd/screenshots -out docs/screenshots
 
 ## diagram: docs/architecture.{mmd,dot,svg} and the README's diagram, from infra/templates (needs Graphviz's dot)
 diagram:
