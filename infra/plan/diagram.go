@@ -177,7 +177,7 @@ func NewDiagram(p *Platform) *Diagram {
 	}
 	d.flow(ecr, cluster.id, "images")
 	d.flow(secrets, cluster.id, "")
-	d.flow(cluster.id, cw, "logs, metrics")
+	d.flow(cluster.id, cw, "") // CloudWatch's own label says what flows
 	d.flow(scaling, cluster.id, "")
 	d.flow(cw, sns, "alarms")
 
@@ -349,11 +349,15 @@ func (d *Diagram) DOT() string {
 		// An edge to or from a group is drawn to its first node, from its
 		// last (the nearest to the boxes beneath), and clipped at the
 		// group's border.
-		if g := d.group(from); g != nil {
+		gFrom, gTo := d.group(from), d.group(to)
+		if gFrom != nil && len(gFrom.nodes) == 0 || gTo != nil && len(gTo.nodes) == 0 {
+			continue // an empty box: nothing to point at
+		}
+		if g := gFrom; g != nil {
 			from = g.nodes[len(g.nodes)-1].id
 			attrs = append(attrs, "ltail=cluster_"+g.id)
 		}
-		if g := d.group(to); g != nil {
+		if g := gTo; g != nil {
 			to = g.nodes[0].id
 			attrs = append(attrs, "lhead=cluster_"+g.id)
 		}

@@ -4,10 +4,13 @@ import (
 	"encoding/xml"
 	"fmt"
 	"math"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"unicode/utf8"
 )
 
@@ -216,12 +219,7 @@ func committedDrawing(t *testing.T) (drawing, *Diagram) {
 // TestDiagramFitsALaptopScreen: no wider than about twice its height.
 func TestDiagramFitsALaptopScreen(t *testing.T) {
 	d, _ := committedDrawing(t)
-	if d.width == 0 || d.height == 0 {
-		t.Fatalf("docs/architecture.svg has no size: %g×%g", d.width, d.height)
-	}
-	if aspect := d.width / d.height; aspect > 2.1 {
-		t.Errorf("docs/architecture.svg is %.0f×%.0f pt, %.1f:1; want at most about 2:1", d.width, d.height, aspect)
-	}
+	checkAspect(t, d)
 }
 
 // TestDiagramBoxesHoldTheirNodes: the VPC, subnet, zone and cluster boxes
@@ -229,6 +227,76 @@ func TestDiagramFitsALaptopScreen(t *testing.T) {
 // service, is drawn outside the VPC.
 func TestDiagramBoxesHoldTheirNodes(t *testing.T) {
 	d, model := committedDrawing(t)
+	checkBoxes(t, d, model)
+}
+
+// TestDiagramLabelsDoNotOverlap: no text is written over another.
+func TestDiagramLabelsDoNotOverlap(t *testing.T) {
+	d, _ := committedDrawing(t)
+	checkLabels(t, d)
+}
+
+// TestDiagramShowsAWSIcons: every node is drawn with its AWS architecture
+// icon (people with the general Users icon), inline, so the SVG stands alone.
+func TestDiagramShowsAWSIcons(t *testing.T) {
+	d, model := committedDrawing(t)
+	checkIcons(t, d, model)
+}
+
+// TestDiagramVariantsDrawCleanly: the other platforms the templates make
+// (the dev parameters; VPC endpoints instead of a NAT gateway) lay out as
+// well, so a change of the templates cannot make the next `make diagram`
+// unreadable. The icons here are stand-ins: the layout is what is tested.
+func TestDiagramVariantsDrawCleanly(t *testing.T) {
+	if _, err := exec.LookPath("dot"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set, so this cannot be skipped: no Graphviz dot: %v", err)
+		}
+		t.Skip("SKIPPED: no Graphviz dot (apt-get install graphviz)")
+	}
+	for name, p := range map[string]*Platform{
+		"dev":                 loadPlatform(t, "dev", nil),
+		"prod, VPC endpoints": loadPlatform(t, "prod", map[string]map[string]string{"network": {"Egress": "VpcEndpoints"}}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			model := NewDiagram(p)
+			cmd := exec.Command("dot", "-Tsvg")
+			cmd.Stdin = strings.NewReader(model.DOT())
+			svg, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("dot -Tsvg: %v", err)
+			}
+			icons := fstest.MapFS{}
+			model.walk(func(g *group, _ int) {
+				for _, n := range g.nodes {
+					icons[n.icon] = &fstest.MapFile{Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><title>stand-in</title><path d="M0 0h64v64H0z"/></svg>`)}
+				}
+			})
+			drawn, err := model.InlineIcons(string(svg), icons)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := readDrawing(t, drawn)
+			checkAspect(t, d)
+			checkBoxes(t, d, model)
+			checkLabels(t, d)
+			checkIcons(t, d, model)
+		})
+	}
+}
+
+func checkAspect(t *testing.T, d drawing) {
+	t.Helper()
+	if d.width == 0 || d.height == 0 {
+		t.Fatalf("the SVG has no size: %g×%g", d.width, d.height)
+	}
+	if aspect := d.width / d.height; aspect > 2.1 {
+		t.Errorf("the diagram is %.0f×%.0f pt, %.1f:1; want at most about 2:1", d.width, d.height, aspect)
+	}
+}
+
+func checkBoxes(t *testing.T, d drawing, model *Diagram) {
+	t.Helper()
 	var walk func(g *group, within []string)
 	walk = func(g *group, within []string) {
 		for _, n := range g.nodes {
@@ -259,9 +327,8 @@ func TestDiagramBoxesHoldTheirNodes(t *testing.T) {
 	}
 }
 
-// TestDiagramLabelsDoNotOverlap: no text is written over another.
-func TestDiagramLabelsDoNotOverlap(t *testing.T) {
-	d, _ := committedDrawing(t)
+func checkLabels(t *testing.T, d drawing) {
+	t.Helper()
 	if len(d.texts) < 10 {
 		t.Fatalf("only %d texts found in the SVG", len(d.texts))
 	}
@@ -274,20 +341,13 @@ func TestDiagramLabelsDoNotOverlap(t *testing.T) {
 	}
 }
 
-// TestDiagramShowsAWSIcons: every node is drawn with its AWS architecture
-// icon (people with the general Users icon), inline, so the SVG stands alone.
-func TestDiagramShowsAWSIcons(t *testing.T) {
-	d, model := committedDrawing(t)
-	var walk func(g *group)
-	walk = func(g *group) {
+func checkIcons(t *testing.T, d drawing, model *Diagram) {
+	t.Helper()
+	model.walk(func(g *group, _ int) {
 		for _, n := range g.nodes {
 			if d.icons[n.id] == 0 {
 				t.Errorf("%s (%q) has no icon drawn", n.id, strings.SplitN(n.label, "\n", 2)[0])
 			}
 		}
-		for _, c := range g.groups {
-			walk(c)
-		}
-	}
-	walk(&model.root)
+	})
 }
