@@ -117,7 +117,7 @@ func run(ctx context.Context, dir string) error {
 // the page it leads to.
 func submit(tab context.Context, css string) error {
 	resp, err := chromedp.RunResponse(tab, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := chromedp.Evaluate[bool](`(() => { document.querySelector('` + css + `').form.requestSubmit(); return true; })()`)(ctx, t)
+		_, err := chromedp.Evaluate[bool](`(() => { document.querySelector('`+css+`').form.requestSubmit(); return true; })()`)(ctx, t)
 		return err
 	}))
 	if err != nil {
