@@ -6,7 +6,7 @@ MODULES := pkg services/customer services/employee local e2e containers infra be
 PACKAGES := $(foreach m,$(MODULES),./$(m)/...)
 N ?= 50
 
-.PHONY: diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat rehearse
+.PHONY: help env screenshots diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat rehearse
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
 # from the official base images; STANDIN=1 uses the local stand-ins of
@@ -27,6 +27,17 @@ IMAGE_ARGS = $(if $(GO_IMAGE),--build-arg GO_IMAGE=$(GO_IMAGE)) \
 	$(if $(RUNTIME_IMAGE),--build-arg RUNTIME_IMAGE=$(RUNTIME_IMAGE)) \
 	$(if $(RDS_CA_BUNDLE),--build-arg RDS_CA_BUNDLE=$(RDS_CA_BUNDLE)) \
 	--build-arg VCS_REF=$(VCS_REF) --build-arg VERSION=$(VERSION)
+
+# Plain `make` runs the application, whatever target is defined first.
+.DEFAULT_GOAL := run
+
+## help: this list of targets
+# Every target has a `## target: description` line above it; help prints them
+# aligned, in the Makefile's order.
+help:
+	@awk '/^## [a-z][a-z-]*: / { sub(/^## /, ""); name = substr($$0, 1, index($$0, ":") - 1); \
+	  names[++n] = name; descs[n] = substr($$0, length(name) + 3); if (length(name) > width) width = length(name) } \
+	  END { print "make TARGET, one of:"; for (i = 1; i <= n; i++) printf "  %-*s  %s\n", width, names[i], descs[i] }' $(firstword $(MAKEFILE_LIST))
 
 ## run: the whole application on http://127.0.0.1:3000 (embedded database, demo data)
 run:
@@ -64,6 +75,7 @@ lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet $(PACKAGES)
 
+## fmt: gofmt every module in place
 fmt:
 	gofmt -w $(MODULES)
 
@@ -100,10 +112,27 @@ push:
 	  docker tag $(IMAGE_REPO)/$$name:$(IMAGE_TAG) $$ref && docker push --quiet $$ref || exit 1; \
 	done
 
+## env: write .env from .env.example with fresh random secrets, unless .env exists
+env:
+	@go run ./local/cmd/dotenv -example .env.example -out .env
+
 ## up: the local stack of docker-compose.yml (MySQL, migration, 2 replicas of each service, HAProxy); returns once all is healthy
-up:
-	@test -f .env || { echo "make up: no .env: cp .env.example .env and set its secrets" >&2; exit 1; }
+# A fresh clone gets its .env (make env) first; then the URL and the first
+# administrator's sign-in are read back from .env.
+up: env
 	VCS_REF=$(VCS_REF) VERSION=$(VERSION) docker compose up -d --wait --wait-timeout 300 --build
+	@setting() { sed -n "s/^$$1=//p" .env | tail -n 1; }; \
+	port=$$(setting LB_HTTP_PORT); email=$$(setting ADMIN_EMAIL); \
+	echo; echo "Coffee Suppliers is running on the compose stack:"; echo; \
+	echo "  catalogue        http://127.0.0.1:$${port:-8000}/"; \
+	echo "  administration   http://127.0.0.1:$${port:-8000}/admin/suppliers"; \
+	if [ -n "$$email" ]; then \
+	  echo "  sign in as       $$email"; \
+	  echo "  password         $$(setting ADMIN_PASSWORD)   (ADMIN_PASSWORD in .env; it only creates the first account)"; \
+	else \
+	  echo "  sign in          no ADMIN_EMAIL in .env: add an account with the employee image's 'accounts add' command (docs/accounts.md)"; \
+	fi; \
+	echo; echo "Stop it with make down (the data stays in its volume)."
 
 ## rehearse: a release rehearsed on Docker as the AWS pipeline runs it: build, blue/green, canary, rollbacks (docs/rehearsal.md)
 # STANDIN=1 uses the local stand-ins (building them first); REHEARSE_FLAGS,
@@ -151,6 +180,10 @@ account-sign-out-everywhere:
 account-unlock:
 	@test -n "$(EMAIL)" || { echo "usage: make account-unlock EMAIL=ana@example.com" >&2; exit 2; }
 	go run ./services/employee accounts unlock --email "$(EMAIL)"
+
+## screenshots: docs/screenshots/*.png, the README's pictures, from the running app in headless Chromium
+screenshots:
+	go run ./e2e/cmd/screenshots -out docs/screenshots
 
 ## diagram: docs/architecture.{mmd,dot,svg} and the README's diagram, from infra/templates (needs Graphviz's dot)
 diagram:

@@ -3,7 +3,7 @@
 // in memory and resets when the command stops.
 //
 // Settings: PORT (3000) for the gateway, SEED_SUPPLIERS (50), LOG_LEVEL (info),
-// ADMIN_EMAIL and ADMIN_PASSWORD for the first employee account (without
+// LOG_FORMAT (text on a terminal, json otherwise), ADMIN_EMAIL and ADMIN_PASSWORD for the first employee account (without
 // them a demo account is made and printed), SESSION_IDLE_TIMEOUT (30m) and
 // SESSION_MAX_AGE (12h).
 package main
@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
@@ -26,17 +27,31 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.LookupEnv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.LookupEnv, os.Stdout, os.Stderr, isTerminal(os.Stdout)); err != nil {
 		fmt.Fprintln(os.Stderr, "local:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, lookup func(string) (string, bool), stdout, stderr io.Writer) error {
+// isTerminal reports whether f is a terminal a person reads (a character
+// device), not a pipe or a file that a log collector reads.
+func isTerminal(f *os.File) bool {
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// run starts the stack and serves until ctx ends. Logs go to stdout, as
+// short text lines when stdoutIsTerminal (unless LOG_FORMAT=json), else
+// as the services' JSON; the banner goes to stderr.
+func run(ctx context.Context, lookup func(string) (string, bool), stdout, stderr io.Writer, stdoutIsTerminal bool) error {
 	env := envconfig.New(lookup)
 	port := env.Port("PORT", 3000)
 	seed := env.Int("SEED_SUPPLIERS", 50, 0, 100_000)
 	webCfg := web.ConfigFromEnv(env)
+	format := env.String("LOG_FORMAT", "")
+	if format != "" && format != "text" && format != "json" {
+		env.Invalid("LOG_FORMAT", "is %q; want text or json (default: text on a terminal, json otherwise)", format)
+	}
 	adminEmail := env.String("ADMIN_EMAIL", "")
 	adminPassword := env.OptionalSecret("ADMIN_PASSWORD")
 	idle := env.Duration("SESSION_IDLE_TIMEOUT", 0, time.Minute, 24*time.Hour)
@@ -48,7 +63,7 @@ func run(ctx context.Context, lookup func(string) (string, bool), stdout, stderr
 	s, err := stack.Start(ctx, stack.Options{
 		Addr:      "127.0.0.1:" + strconv.Itoa(port),
 		Suppliers: seed,
-		Logger:    web.NewLogger(stdout, "local", webCfg.LogLevel),
+		Logger:    newLogger(stdout, webCfg.LogLevel, format == "text" || format == "" && stdoutIsTerminal),
 
 		AdminEmail:         adminEmail,
 		AdminPassword:      adminPassword,
@@ -77,4 +92,23 @@ Press Ctrl+C to stop.
 
 `, time.Since(started).Round(time.Millisecond), s.URL, s.URL, s.URL, s.CustomerMetricsURL, s.EmployeeMetricsURL, account, seed)
 	return s.Wait(ctx)
+}
+
+// newLogger is the stack's root logger. It names no service: the stack tags
+// each component's logger with its own (service=customer, employee,
+// gateway, database), and a second tag would repeat the key on every line.
+// For a person it writes slog's text lines with the time of day alone.
+func newLogger(w io.Writer, level slog.Level, text bool) *slog.Logger {
+	if !text {
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.String(slog.TimeKey, a.Value.Time().Format("15:04:05.000"))
+			}
+			return a
+		},
+	}))
 }

@@ -20,7 +20,7 @@ func TestRunPrintsAWorkingURLAndStopsCleanly(t *testing.T) {
 	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, envconfig.FromMap(map[string]string{"PORT": "0", "SEED_SUPPLIERS": "3"}), io.Discard, w)
+		done <- run(ctx, envconfig.FromMap(map[string]string{"PORT": "0", "SEED_SUPPLIERS": "3"}), io.Discard, w, false)
 		w.Close()
 	}()
 
@@ -64,7 +64,7 @@ func TestRunPrintsAWorkingURLAndStopsCleanly(t *testing.T) {
 }
 
 func TestRunNamesABadSetting(t *testing.T) {
-	err := run(context.Background(), envconfig.FromMap(map[string]string{"PORT": "http"}), io.Discard, io.Discard)
+	err := run(context.Background(), envconfig.FromMap(map[string]string{"PORT": "http"}), io.Discard, io.Discard, false)
 	if err == nil || !strings.Contains(err.Error(), "PORT") {
 		t.Fatalf("want an error naming PORT, got %v", err)
 	}

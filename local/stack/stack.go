@@ -35,7 +35,8 @@ type Options struct {
 	Addr string
 	// Suppliers is how many demo suppliers to seed.
 	Suppliers int
-	// Logger receives every component's logs.
+	// Logger receives every component's logs, each tagged with the
+	// component's service; it should name no service itself.
 	Logger *slog.Logger
 	// AdminEmail and AdminPassword are the first employee account. Left
 	// empty, a demo account (DemoEmail with a random password) is created
@@ -99,7 +100,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	}()
 
 	rootPassword := randomSecret()
-	db, err := memserver.Start(ctx, memserver.Options{Addr: "127.0.0.1:0", RootPassword: rootPassword, Logger: log})
+	db, err := memserver.Start(ctx, memserver.Options{Addr: "127.0.0.1:0", RootPassword: rootPassword, Logger: log.With("service", "database")})
 	if err != nil {
 		return nil, fmt.Errorf("start embedded database: %w", err)
 	}
