@@ -24,7 +24,9 @@
 # EMPLOYEE_IMAGE_TAG and MIGRATION_IMAGE_TAG name images already in ECR
 # instead. Later runs keep the services stack's image tags and the task
 # definitions its services run: from then on the pipelines release new
-# images through CodeDeploy (docs/deploy.md).
+# images through CodeDeploy (docs/deploy.md). With CodeCommit, the
+# pipelines stack's creation seeds its repository with a zip of HEAD
+# (seed_source), so the pipelines' first run releases it.
 #
 # Every run pulls the CloudWatch agent image the task definitions name
 # through the registry's pull-through cache once from this machine: the
