@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -84,11 +86,28 @@ func (s *composeStack) compose(ctx context.Context, timeout time.Duration, args 
 	return string(out), nil
 }
 
-// startCompose brings the stack up with settings (and waits for every
-// health check), and takes it down with its volume when the test ends.
-func startCompose(t *testing.T, settings map[string]string) *composeStack {
+// randomLBNetwork is a 10.x.y prefix for a test stack's network, away from
+// docker-compose.yml's default 10.201.1 (a developer's `make up` stack) and
+// unlikely to be another test run's: Docker refuses a network whose subnet
+// overlaps one it has.
+func randomLBNetwork(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 2)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("10.%d.%d", 202+int(b[0])%53, b[1]) // 10.202.0 to 10.254.255
+}
+
+// newComposeStack is the stack's project and settings, not started: the
+// process environment and an env file both carry them.
+func newComposeStack(t *testing.T, settings map[string]string) *composeStack {
 	t.Helper()
 	s := &composeStack{project: "coffeesmoke" + randomHex(t, 4)}
+	if _, ok := settings["LB_NETWORK"]; !ok {
+		settings = maps.Clone(settings)
+		settings["LB_NETWORK"] = randomLBNetwork(t)
+	}
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
 		keys = append(keys, k)
@@ -107,6 +126,14 @@ func startCompose(t *testing.T, settings map[string]string) *composeStack {
 	if err := os.WriteFile(s.envFile, []byte(file.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// startCompose brings the stack up with settings (and waits for every
+// health check), and takes it down with its volume when the test ends.
+func startCompose(t *testing.T, settings map[string]string) *composeStack {
+	t.Helper()
+	s := newComposeStack(t, settings)
 	t.Cleanup(func() {
 		ctx := context.Background()
 		if t.Failed() {
@@ -231,4 +258,58 @@ func expectRedirect(t *testing.T, c *http.Client, u, prefix string) {
 	if resp.StatusCode < 300 || resp.StatusCode > 399 || !strings.HasPrefix(loc, prefix) {
 		t.Errorf("GET %s = %d to %q, want a redirect to %s…", u, resp.StatusCode, loc, prefix)
 	}
+}
+
+// TestComposeStackHasItsOwnSubnet: docker-compose.yml gives HAProxy a fixed
+// address on a fixed subnet, ${LB_NETWORK}.0/24 (10.201.1 unless set). A
+// developer's `make up` stack holds that subnet, and Docker refuses a second
+// network that overlaps it; so a test's stack takes a 10.x.y of its own.
+// Checked on the configuration compose resolves, without starting anything.
+func TestComposeStackHasItsOwnSubnet(t *testing.T) {
+	t.Parallel()
+	if noDocker != "" {
+		skipOrFail(t, skipMessage+" ("+noDocker+")")
+	}
+	if out, err := dockerOutput(t.Context(), "compose", "version", "--short"); err != nil {
+		skipOrFail(t, "SKIPPED: no Docker Compose v2 plugin (bash containers/ensure-docker.sh installs it): "+err.Error()+" "+out)
+	}
+	subnets := map[string]bool{}
+	for range 2 {
+		s := newComposeStack(t, map[string]string{
+			"MYSQL_ROOT_PASSWORD": "x", "CUSTOMER_DB_PASSWORD": "x", "EMPLOYEE_DB_PASSWORD": "x", "SESSION_KEY": "x",
+		})
+		out, err := s.compose(t.Context(), time.Minute, "config", "--format", "json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg struct {
+			Services map[string]struct {
+				Networks map[string]struct {
+					IPv4Address string `json:"ipv4_address"`
+				}
+			}
+			Networks map[string]struct {
+				Ipam struct{ Config []struct{ Subnet string } }
+			}
+		}
+		if err := json.Unmarshal([]byte(out), &cfg); err != nil {
+			t.Fatalf("docker compose config --format json: %v\n%.500s", err, out)
+		}
+		var subnet string
+		if c := cfg.Networks["default"].Ipam.Config; len(c) == 1 {
+			subnet = c[0].Subnet
+		}
+		prefix, ok := strings.CutSuffix(subnet, ".0/24")
+		if !ok || !strings.HasPrefix(prefix, "10.") || strings.Count(prefix, ".") != 2 {
+			t.Fatalf("the stack's network is %q, want a 10.x.y.0/24", subnet)
+		}
+		if prefix == "10.201.1" {
+			t.Errorf("the stack's network is %s, the one a developer's make up stack takes", subnet)
+		}
+		if got := cfg.Services["haproxy"].Networks["default"].IPv4Address; got != prefix+".10" {
+			t.Errorf("HAProxy's address is %q, want %s.10 on the stack's network", got, prefix)
+		}
+		subnets[subnet] = true
+	}
+	t.Logf("subnets: %v", slices.Sorted(maps.Keys(subnets)))
 }

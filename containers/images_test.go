@@ -3,7 +3,10 @@ package containers
 import (
 	"archive/tar"
 	"bytes"
+	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -141,16 +144,45 @@ func TestImageConfig(t *testing.T) {
 // secretFile matches file names that hold keys, credentials or sources.
 var secretFile = regexp.MustCompile(`(^|/)(\.env(\..*)?|\.git|\.netrc|\.npmrc|\.docker|id_(rsa|ed25519|ecdsa).*|.*\.(pem|key|p12|pfx|go)|go\.(mod|sum)|credentials.*)$`)
 
-// rdsCABundle is where the images ship the RDS certificate bundle that
-// APP_DB_TLS=verify checks the database against (APP_DB_CA_FILE's default).
-const rdsCABundle = "/etc/ssl/certs/rds-ca-bundle.pem"
-
 // secretContent matches what a private key or a set password looks like.
 var secretContent = regexp.MustCompile(`PRIVATE KEY-----|(?i)(password|secret|session_key)\s*[=:]\s*\S`)
 
+// rdsCABundle is where each image carries the RDS certificate bundle that
+// APP_DB_TLS=verify checks the database against (suppliers.DefaultCAFile).
+const rdsCABundle = "/etc/ssl/certs/rds-ca-bundle.pem"
+
+// checkCABundle: the bundle is root's, readable by the non-root user the
+// image runs as and writable by nobody else, and holds only certificates.
+func checkCABundle(t *testing.T, h *tar.Header, data []byte) {
+	t.Helper()
+	if h.Uid != 0 || h.Mode&0o444 != 0o444 || h.Mode&0o022 != 0 {
+		t.Errorf("%s: uid %d, mode %o: want root's, readable by all (the service runs as 65532), writable by root only", rdsCABundle, h.Uid, h.Mode)
+	}
+	certs := 0
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			t.Errorf("%s holds a %s block, want certificates only", rdsCABundle, block.Type)
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			t.Errorf("%s: a certificate that does not parse: %v", rdsCABundle, err)
+		}
+		certs++
+	}
+	if certs == 0 {
+		t.Errorf("%s holds no PEM certificate (%d bytes)", rdsCABundle, len(data))
+	}
+}
+
 // TestImageFiles reads every file of each image: the binary, owned by root
-// and not writable by the user it runs as; no key, credential, source file
-// or configuration holding a password anywhere.
+// and not writable by the user it runs as; the RDS certificate bundle,
+// readable; no key, credential, source file or configuration holding a
+// password anywhere.
 func TestImageFiles(t *testing.T) {
 	for _, img := range builtImages {
 		t.Run(img.name, func(t *testing.T) {
@@ -167,7 +199,7 @@ func TestImageFiles(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			sawBinary := false
+			sawBinary, sawBundle := false, false
 			files := 0
 			r := tar.NewReader(out)
 			for {
@@ -190,9 +222,16 @@ func TestImageFiles(t *testing.T) {
 					}
 					continue // a compiled binary; its strings name settings, not values
 				}
-				// The RDS certificate bundle is public certificates, which the
-				// content check below still reads for a private key.
-				if secretFile.MatchString(name) && name != rdsCABundle {
+				if name == rdsCABundle {
+					sawBundle = true
+					data, err := io.ReadAll(r)
+					if err != nil {
+						t.Fatalf("reading %s: %v", name, err)
+					}
+					checkCABundle(t, h, data) // public certificates: a .pem that is no secret
+					continue
+				}
+				if secretFile.MatchString(name) {
 					t.Errorf("file that may hold a secret or source in the image: %s", name)
 				}
 				if h.Size > 1<<20 {
@@ -211,6 +250,9 @@ func TestImageFiles(t *testing.T) {
 			}
 			if !sawBinary {
 				t.Errorf("no /%s in the image", img.name)
+			}
+			if !sawBundle {
+				t.Errorf("no %s in the image: APP_DB_TLS=verify, the task definitions' setting, cannot start", rdsCABundle)
 			}
 			t.Logf("%s: %d files", img.ref(), files)
 		})
@@ -234,7 +276,9 @@ var dbSettings = []string{
 }
 
 // TestServiceRunsLockedDown runs each service as production will: read-only
-// root filesystem, every capability dropped, no-new-privileges.
+// root filesystem, every capability dropped, no-new-privileges, and TLS to
+// the database verified against the image's RDS bundle (APP_DB_TLS=verify,
+// as the task definitions set it).
 func TestServiceRunsLockedDown(t *testing.T) {
 	for _, img := range builtImages {
 		if !img.service {
@@ -244,7 +288,7 @@ func TestServiceRunsLockedDown(t *testing.T) {
 			t.Parallel()
 			img.require(t)
 			args := append(slices.Clone(lockedDown), "-p", "127.0.0.1::8080", "-p", "127.0.0.1::9090")
-			args = append(append(args, dbSettings...), img.ref())
+			args = append(append(args, dbSettings...), "-e", "APP_DB_TLS=verify", img.ref())
 			id := runContainer(t, args...)
 			app := "http://" + hostPort(t, id, "8080/tcp")
 			metrics := "http://" + hostPort(t, id, "9090/tcp")
@@ -311,5 +355,37 @@ func TestMigrationImageFailsLoudly(t *testing.T) {
 	}
 	if bytes.Contains(out, []byte(dummyDBPassword)) {
 		t.Errorf("the database password appears in the output:\n%s", out)
+	}
+}
+
+// TestServiceRefusesAMissingCAFile: APP_DB_TLS=verify with APP_DB_CA_FILE
+// naming no file is a configuration error, reported at start: the service
+// exits, naming the setting, rather than staying up never ready.
+func TestServiceRefusesAMissingCAFile(t *testing.T) {
+	for _, img := range builtImages {
+		if !img.service {
+			continue
+		}
+		t.Run(img.name, func(t *testing.T) {
+			t.Parallel()
+			img.require(t)
+			args := append([]string{"run", "--rm"}, lockedDown...)
+			args = append(append(args, dbSettings...), "-e", "APP_DB_TLS=verify", "-e", "APP_DB_CA_FILE=/etc/ssl/certs/no-such-bundle.pem", img.ref())
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			out, err := exec.CommandContext(ctx, "docker", args...).CombinedOutput()
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+				t.Fatalf("%s with a missing CA file: %v, want a non-zero exit\n%s", img.name, err, out)
+			}
+			for _, want := range []string{"APP_DB_CA_FILE", "no-such-bundle.pem"} {
+				if !bytes.Contains(out, []byte(want)) {
+					t.Errorf("the output does not name %s:\n%s", want, out)
+				}
+			}
+			if bytes.Contains(out, []byte(dummyDBPassword)) {
+				t.Errorf("the database password appears in the output:\n%s", out)
+			}
+		})
 	}
 }

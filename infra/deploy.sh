@@ -24,7 +24,9 @@
 # EMPLOYEE_IMAGE_TAG and MIGRATION_IMAGE_TAG name images already in ECR
 # instead. Later runs keep the services stack's image tags and the task
 # definitions its services run: from then on the pipelines release new
-# images through CodeDeploy (docs/deploy.md).
+# images through CodeDeploy (docs/deploy.md). With CodeCommit, the
+# pipelines stack's creation seeds its repository with a zip of HEAD
+# (seed_source), so the pipelines' first run releases it.
 #
 # Every run pulls the CloudWatch agent image the task definitions name
 # through the registry's pull-through cache once from this machine: the
@@ -59,7 +61,8 @@ prefix=coffee-suppliers-$env
 stacks=(network data registry services monitoring pipelines)
 poll=${DEPLOY_POLL_SECONDS:-10}
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+seed_bucket="" # the repository's seed, removed on the way out (remove_seed)
+trap 'remove_seed; rm -rf "$work"' EXIT
 
 # check_parameters: every stack's parameters against its template, into
 # $work/STACK.params (one Key=Value a line).
@@ -325,6 +328,41 @@ run_migration() {
   echo "    the migration ended with exit code 0 ($log)"
 }
 
+# seed_source: with CodeCommit, the pipelines stack creates an empty
+# repository, and CodePipeline runs each new pipeline once at once: that
+# run fails in Source (no branch). So the repository's branch starts with
+# the committed source, a zip of HEAD that CloudFormation reads from S3
+# while it creates the repository (Code.S3, ignored on every update), with
+# this caller's credentials (s3:GetObject), from a bucket of this account
+# and region made for it and removed once the stack exists (remove_seed,
+# also on the way out when the creation fails):
+# https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-codecommit-repository-code.html
+# https://docs.aws.amazon.com/codecommit/latest/userguide/creating-resources-with-cloudformation.html (less than 20 MB)
+seed_params=()
+seed_source() {
+  local bucket=$prefix-seed-$account-$region commit key out
+  commit=$(git rev-parse --short=12 HEAD)
+  key=source-$commit.zip
+  git diff --quiet HEAD || echo "WARNING: the working copy has uncommitted changes; the repository starts with the commit $commit, without them"
+  git archive --format=zip -o "$work/$key" HEAD
+  echo "==> the repository's first commit: $commit, through s3://$bucket/$key (removed once the stack exists)"
+  # A bucket left by an interrupted run is ours already: used again.
+  if ! out=$(aws s3 mb "s3://$bucket" 2>&1) && [[ $out != *BucketAlreadyOwnedByYou* ]]; then
+    echo "$out" >&2
+    die "could not create the bucket s3://$bucket for the repository's first commit"
+  fi
+  seed_bucket=$bucket
+  aws s3 cp --quiet "$work/$key" "s3://$bucket/$key"
+  seed_params=(InitialSourceBucket="$bucket" InitialSourceKey="$key")
+}
+
+remove_seed() {
+  [ -n "$seed_bucket" ] || return 0
+  aws s3 rb "s3://$seed_bucket" --force >/dev/null ||
+    echo "WARNING: could not remove s3://$seed_bucket (the repository's seed): aws s3 rb s3://$seed_bucket --force" >&2
+  seed_bucket=""
+}
+
 http_warning() {
   cat <<EOF
 WARNING: services.CertificateArn is empty in $params: the site is served over plain
@@ -387,7 +425,13 @@ deploy() {
     run_migration
   fi
   deploy_stack monitoring
-  deploy_stack pipelines
+  if created_never "$(stack_status pipelines)" && [ -z "$(param pipelines ConnectionArn)" ]; then
+    seed_source
+    deploy_stack pipelines "${seed_params[@]}"
+    remove_seed
+  else
+    deploy_stack pipelines
+  fi
 
   dns=$(output services LoadBalancerDns)
   scheme=http
@@ -401,7 +445,12 @@ deploy() {
   echo "  aws secretsmanager get-secret-value --secret-id $prefix/first-admin --region $region --query SecretString --output text"
   clone=$(output pipelines RepositoryCloneUrl)
   if [ -n "$clone" ] && [ "$clone" != None ]; then
-    echo "Push to start the pipelines: git push $clone HEAD:main"
+    if [ ${#seed_params[@]} -gt 0 ]; then
+      echo "The pipelines release the repository's first commit, a snapshot of $(git rev-parse --short=12 HEAD), by themselves."
+      echo "Your first push replaces that snapshot with your history (once): git push --force $clone HEAD:main"
+    else
+      echo "Push to release: git push $clone HEAD:main"
+    fi
   fi
   [ -n "$cert" ] || { echo; http_warning; }
 }

@@ -673,3 +673,104 @@ func TestDeployUpdateAddsTheMigrationImage(t *testing.T) {
 		}
 	}
 }
+
+// seedBucket is the short-lived bucket of the repository's first commit.
+const seedBucket = "coffee-suppliers-dev-seed-" + testAccount + "-" + testRegion
+
+// s3Call matches `aws s3 VERB …`.
+func s3Call(verb string) func(call) bool {
+	return func(c call) bool { return c.has("aws", "s3", verb) }
+}
+
+// TestDeploySeedsTheCodeCommitRepository: CodePipeline runs each pipeline
+// once when it is created, and against an empty CodeCommit repository that
+// run fails in Source. Created by deploy.sh, the repository's branch
+// starts with the committed source (git archive of HEAD), put in a bucket
+// that exists for the purpose and is removed once the stack is created.
+func TestDeploySeedsTheCodeCommitRepository(t *testing.T) {
+	t.Parallel()
+	r := deploySh(t, emptyAccount(), nil, "deploy", "dev")
+	r.mustSucceed(t)
+	i := r.index(deployOf("pipelines"))
+	if i < 0 {
+		t.Fatalf("no pipelines stack; calls:\n%s", r.log())
+	}
+	key := "source-" + commit(t) + ".zip"
+	overrides := r.calls[i].flag("--parameter-overrides")
+	for _, want := range []string{"InitialSourceBucket=" + seedBucket, "InitialSourceKey=" + key} {
+		if !slices.Contains(overrides, want) {
+			t.Errorf("the pipelines stack's creation does not pass %s: %v", want, overrides)
+		}
+	}
+	r.before(t, "the seed bucket", s3Call("mb"), "the upload of the source", s3Call("cp"))
+	r.before(t, "the upload of the source", s3Call("cp"), "the pipelines stack", deployOf("pipelines"))
+	r.before(t, "the pipelines stack", deployOf("pipelines"), "the seed bucket's removal", s3Call("rb"))
+	files := r.w.Seeded["coffee-suppliers-dev-pipelines"]
+	for _, want := range []string{"buildspec.yml", "infra/deploy.sh", "go.work"} {
+		if !slices.Contains(files, want) {
+			t.Errorf("the repository's first commit has no %s (a zip of HEAD, its files at the top): %d files %v", want, len(files), files[:min(5, len(files))])
+		}
+	}
+	if len(r.w.Buckets) != 0 {
+		t.Errorf("buckets left after the deploy: %v", sortedKeys(r.w.Buckets))
+	}
+	// The seed is a snapshot, not the workstation's history: the first
+	// push must replace it.
+	if !strings.Contains(r.out, "git push --force "+emptyAccount().Outputs["pipelines"]["RepositoryCloneUrl"]+" HEAD:main") {
+		t.Errorf("deploy.sh does not say the first push replaces the seeded snapshot:\n%s", r.out)
+	}
+}
+
+// TestDeployRemovesTheSeedWhenThePipelinesFail: the bucket goes even when
+// the stack's creation fails.
+func TestDeployRemovesTheSeedWhenThePipelinesFail(t *testing.T) {
+	t.Parallel()
+	w := emptyAccount()
+	w.FailCreate["pipelines"] = "Resource handler returned message: \"Repository limit exceeded\""
+	r := deploySh(t, w, nil, "deploy", "dev")
+	r.mustFail(t, "Repository limit exceeded")
+	if r.index(s3Call("cp")) < 0 {
+		t.Fatalf("no seed was uploaded; calls:\n%s", r.log())
+	}
+	if len(r.w.Buckets) != 0 {
+		t.Errorf("buckets left after the failed creation: %v; calls:\n%s", sortedKeys(r.w.Buckets), r.log())
+	}
+}
+
+// TestDeploySeedsOnlyANewCodeCommitRepository: an update (CloudFormation
+// ignores Code after the creation) and a GitHub source pass no seed.
+func TestDeploySeedsOnlyANewCodeCommitRepository(t *testing.T) {
+	t.Parallel()
+	github := paramsDir(t, "dev", func(p map[string]map[string]string) {
+		p["pipelines"]["ConnectionArn"] = "arn:aws:codeconnections:eu-west-1:" + testAccount + ":connection/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+		p["pipelines"]["GitHubRepository"] = "coffee-suppliers/coffee-suppliers"
+	})
+	for name, tc := range map[string]struct {
+		w   *world
+		env map[string]string
+	}{
+		"update":           {deployedAccount(), nil},
+		"GitHub, creation": {emptyAccount(), map[string]string{"PARAMS_DIR": github}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := deploySh(t, tc.w, tc.env, "deploy", "dev")
+			r.mustSucceed(t)
+			i := r.index(deployOf("pipelines"))
+			if i < 0 {
+				t.Fatalf("no pipelines stack; calls:\n%s", r.log())
+			}
+			for _, o := range r.calls[i].flag("--parameter-overrides") {
+				if strings.HasPrefix(o, "InitialSource") {
+					t.Errorf("the pipelines stack gets %s", o)
+				}
+			}
+			if j := r.index(func(c call) bool { return c.has("aws", "s3") && !c.has("aws", "s3", "rm") }); j >= 0 {
+				t.Errorf("deploy.sh ran %s", r.calls[j])
+			}
+			if strings.Contains(r.out, "--force") {
+				t.Errorf("deploy.sh tells to force a push without having seeded:\n%s", r.out)
+			}
+		})
+	}
+}

@@ -12,6 +12,7 @@ package infra
 // each behaviour deploy.sh depends on cites its page beside it.
 
 import (
+	"archive/zip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,15 +53,17 @@ type world struct {
 	Account     string
 	Region      string // what `aws configure get region` answers ("" = none set)
 	Stacks      map[string]*fakeStack
-	Outputs     map[string]map[string]string // by short stack name: the outputs a created stack gets
-	FailCreate  map[string]string            // short stack name → the reason its first resource fails to create
-	ECR         map[string]map[string]string // repository → tag → digest
-	Local       map[string]*localImage       // docker's images by reference
-	Workstation string                       // the workstation's architecture (what docker builds without --platform)
-	BuildArch   string                       // when set, docker build makes this architecture whatever --platform says
-	LinkedRoles map[string]string            // AWS service → "exists", or an error to fail creating its role with
-	ExitCode    int                          // the migration container's exit code
-	Deployments map[string][]string          // CodeDeploy deployment group → deployments in progress
+	Outputs     map[string]map[string]string   // by short stack name: the outputs a created stack gets
+	FailCreate  map[string]string              // short stack name → the reason its first resource fails to create
+	ECR         map[string]map[string]string   // repository → tag → digest
+	Local       map[string]*localImage         // docker's images by reference
+	Workstation string                         // the workstation's architecture (what docker builds without --platform)
+	BuildArch   string                         // when set, docker build makes this architecture whatever --platform says
+	LinkedRoles map[string]string              // AWS service → "exists", or an error to fail creating its role with
+	ExitCode    int                            // the migration container's exit code
+	Deployments map[string][]string            // CodeDeploy deployment group → deployments in progress
+	Buckets     map[string]map[string][]string // S3: bucket → key → the files of the zip stored there
+	Seeded      map[string][]string            // stack → the files its CodeCommit repository's first commit holds
 	Seq         int
 }
 
@@ -391,10 +394,84 @@ func (s *standIn) aws() (any, *fail) {
 		return nil, nil
 	case "s3 rm":
 		return nil, nil
+	case "s3 mb", "s3 cp", "s3 rb":
+		return nil, s.s3(args)
 	case "secretsmanager get-secret-value":
 		return nil, unsupported(s.args) // deploy.sh only prints this command
 	}
 	return nil, unsupported(s.args)
+}
+
+// s3 is `aws s3 mb|cp|rb` on this account's buckets (the stand-in owns no
+// other): mb of a bucket the account has is refused with
+// BucketAlreadyOwnedByYou (outside us-east-1), cp needs the bucket and a
+// local file, rb only removes a bucket that exists:
+// https://docs.aws.amazon.com/cli/latest/reference/s3/
+func (s *standIn) s3(args []string) *fail {
+	w := s.w
+	if w.Buckets == nil {
+		w.Buckets = map[string]map[string][]string{}
+	}
+	if len(args) < 3 {
+		return unsupported(s.args)
+	}
+	switch args[1] {
+	case "mb":
+		name, ok := strings.CutPrefix(args[2], "s3://")
+		if !ok || len(args) != 3 {
+			return unsupported(s.args)
+		}
+		if _, ok := w.Buckets[name]; ok {
+			return &fail{1, "make_bucket failed: s3://" + name + " An error occurred (BucketAlreadyOwnedByYou) when calling the CreateBucket operation: Your previous request to create the named bucket succeeded and you already own it."}
+		}
+		w.Buckets[name] = map[string][]string{}
+		fmt.Fprintln(s.stdout, "make_bucket: "+name)
+		return nil
+	case "cp":
+		rest := slices.DeleteFunc(slices.Clone(args[2:]), func(a string) bool { return a == "--quiet" })
+		if len(rest) != 2 {
+			return unsupported(s.args)
+		}
+		bucket, key, ok := strings.Cut(strings.TrimPrefix(rest[1], "s3://"), "/")
+		if !strings.HasPrefix(rest[1], "s3://") || !ok || key == "" {
+			return unsupported(s.args)
+		}
+		files, err := zipFiles(rest[0])
+		if err != nil {
+			return &fail{1, "upload failed: " + rest[0] + " to " + rest[1] + " " + err.Error()}
+		}
+		if _, ok := w.Buckets[bucket]; !ok {
+			return &fail{1, "upload failed: " + rest[0] + " to " + rest[1] + " An error occurred (NoSuchBucket) when calling the PutObject operation: The specified bucket does not exist"}
+		}
+		w.Buckets[bucket][key] = files
+		return nil
+	case "rb":
+		name, ok := strings.CutPrefix(args[2], "s3://")
+		if !ok || len(args) != 4 || args[3] != "--force" {
+			return unsupported(s.args)
+		}
+		if _, ok := w.Buckets[name]; !ok {
+			return &fail{1, "remove_bucket failed: s3://" + name + " An error occurred (NoSuchBucket) when calling the ListObjectsV2 operation: The specified bucket does not exist"}
+		}
+		delete(w.Buckets, name)
+		fmt.Fprintln(s.stdout, "remove_bucket: "+name)
+		return nil
+	}
+	return unsupported(s.args)
+}
+
+// zipFiles lists the files of a local zip (the seed of a repository).
+func zipFiles(path string) ([]string, error) {
+	r, err := zip.OpenReader(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var names []string
+	for _, f := range r.File {
+		names = append(names, f.Name)
+	}
+	return names, nil
 }
 
 // deployStack is `aws cloudformation deploy`: a change set, executed.
@@ -402,7 +479,10 @@ func (s *standIn) aws() (any, *fail) {
 // leaves) cannot be updated, only deleted:
 // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-update-rollback-failed
 // Parameters not given keep their previous values on an update (the
-// command sends UsePreviousValue for them).
+// command sends UsePreviousValue for them). A CodeCommit repository
+// created with Code reads its zip from S3 during the creation, with the
+// caller's credentials, and ignores Code on every later update:
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-properties-codecommit-repository-code.html
 func (s *standIn) deployStack(args []string) *fail {
 	w := s.w
 	name := flagValues(args, "--stack-name")[0]
@@ -448,7 +528,19 @@ func (s *standIn) deployStack(args []string) *fail {
 		st = &fakeStack{Params: params, Outputs: w.Outputs[short]}
 		w.Stacks[name] = st
 		event(st, name, "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "User Initiated")
-		if reason, ok := w.FailCreate[short]; ok {
+		reason, failed := w.FailCreate[short]
+		if bucket, key := params["InitialSourceBucket"], params["InitialSourceKey"]; !failed && bucket != "" && key != "" {
+			files, ok := w.Buckets[bucket][key]
+			if !ok {
+				reason, failed = "Your access has been denied by S3, please make sure your request credentials have permission to GetObject for "+bucket+"/"+key, true
+			} else {
+				if w.Seeded == nil {
+					w.Seeded = map[string][]string{}
+				}
+				w.Seeded[name] = files
+			}
+		}
+		if failed {
 			first := resources[0]
 			event(st, first, tpl.Resources[first].Type, "CREATE_IN_PROGRESS", "")
 			event(st, first, tpl.Resources[first].Type, "CREATE_FAILED", reason)

@@ -339,6 +339,12 @@ func EstimateCost(p *Platform, prices *PriceTable, a *Assumptions, v Variant) (*
 		secrets++
 	}
 	e.add("secrets", "Secrets Manager secrets", "secretsmanager_secret_month", secrets, "the data stack's secrets and RDS's master secret")
+	if p.KMSKeys > 0 {
+		// Yearly rotation adds $1 a month at each of the first two
+		// rotations; this is the first year. Alarm notifications use a few
+		// requests, within KMS's 20,000 free a month.
+		e.add("secrets", "KMS keys", "kms_key_month", float64(p.KMSKeys), "customer managed keys (the alarm topic's), in their first year")
+	}
 	e.add("secrets", "Secrets Manager API calls", "secretsmanager_10k_calls", (taskStarts*3+buildRuns*4)/10000,
 		"read at each task start and migration")
 

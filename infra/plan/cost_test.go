@@ -26,7 +26,7 @@ func handPlatform() *Platform {
 			{Resource: "Build", ComputeType: "BUILD_GENERAL1_MEDIUM"},
 			{Resource: "Migrate", ComputeType: "BUILD_GENERAL1_SMALL", InVPC: true},
 		},
-		TerminationWaitMinutes: 10, Alarms: 19, Dashboards: 1, Topics: 1,
+		TerminationWaitMinutes: 10, Alarms: 19, Dashboards: 1, Topics: 1, KMSKeys: 2,
 	}
 }
 
@@ -51,6 +51,7 @@ func handPrices() *PriceTable {
 		"secretsmanager_secret_month": {USD: 0.4}, "secretsmanager_10k_calls": {USD: 0.05},
 		"data_transfer_out_gb": {USD: 0.09, Free: 100}, "data_transfer_inter_az_gb": {USD: 0.02},
 		"s3_standard_gb_month": {USD: 0.02}, "codecommit_user_month": {USD: 1, Free: 5},
+		"kms_key_month": {USD: 1},
 	}
 	return &PriceTable{Region: "test-1", AsOf: "2026-01-01", Prices: p}
 }
@@ -141,6 +142,7 @@ func TestLineItems(t *testing.T) {
 		{"delivery", "S3 artifacts", 2 * 0.02, "2 GB"},
 		{"delivery", "CodeCommit users", 2 * 1, "7 users, 5 free"},
 		{"secrets", "Secrets Manager secrets", 5 * 0.4, "4 secrets and RDS's master secret"},
+		{"secrets", "KMS keys", 2 * 1, "2 customer managed keys at $1 a month each"},
 	}
 	for _, c := range cases {
 		if got := monthly(t, e, c.service, c.item); !near(got, c.want) {

@@ -72,6 +72,10 @@ func TestPlatformFromTemplates(t *testing.T) {
 			t.Errorf("%s: egress %s, want %s (infra/params/%s.json)", env, p.Egress, file["network"]["Egress"], env)
 		}
 	}
+	// The alarm topic's customer managed key (monitoring.yaml): $1 a month.
+	if prod.KMSKeys != 1 {
+		t.Errorf("prod: %d KMS keys, want 1 (the alarm topic's)", prod.KMSKeys)
+	}
 	for _, s := range prod.Services {
 		if s.CPU == 0 || s.MemoryMiB == 0 || s.MinTasks < 2 || s.MaxTasks < s.MinTasks || s.RequestsPerTask == 0 || s.CPUTarget == 0 || len(s.TargetGroups) != 2 {
 			t.Errorf("service %+v: want its task size, at least two tasks, both scaling policies and blue/green target groups", s)

@@ -55,6 +55,9 @@ type Platform struct {
 	Alarms                 int
 	Dashboards             int
 	Topics                 int
+	// KMSKeys are the customer managed keys of every stack (the alarm
+	// topic's), each billed by the month.
+	KMSKeys int
 }
 
 // Listener is a load balancer listener and the rules it applies.
@@ -313,6 +316,7 @@ func (p *Platform) read(s *stack) error {
 		names, err = s.resources(typ)
 		return names
 	}
+	p.KMSKeys += len(all("AWS::KMS::Key"))
 	switch s.name {
 	case "network":
 		p.VpcCidr, p.TestCidr, p.Egress = s.params["VpcCidr"], s.params["TestTrafficCidr"], s.params["Egress"]
