@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
 )
 
 // checkAppSpec lists how an AppSpec departs from what CodeDeploy's ECS
@@ -67,12 +69,12 @@ func checkAppSpec(t *testing.T, svc string, appspec, taskdef []byte) []string {
 		}
 		S := title(svc)
 		lb := at(resource(t, "services", S+"Service", "AWS::ECS::Service").Properties, "LoadBalancers", 0)
-		if str(at(lb, "ContainerName")) != p.LoadBalancerInfo.ContainerName || str(at(lb, "ContainerPort")) != fmt.Sprint(p.LoadBalancerInfo.ContainerPort) {
+		if cfn.Scalar(at(lb, "ContainerName")) != p.LoadBalancerInfo.ContainerName || cfn.Scalar(at(lb, "ContainerPort")) != fmt.Sprint(p.LoadBalancerInfo.ContainerPort) {
 			problems = append(problems, fmt.Sprintf("the service's load balancer sends to %v:%v, the AppSpec to %s:%d", at(lb, "ContainerName"), at(lb, "ContainerPort"), p.LoadBalancerInfo.ContainerName, p.LoadBalancerInfo.ContainerPort))
 		}
 		for _, color := range []string{"Blue", "Green"} {
 			tg := resource(t, "services", S+color+"TargetGroup", "AWS::ElasticLoadBalancingV2::TargetGroup")
-			if str(tg.Properties["Port"]) != fmt.Sprint(p.LoadBalancerInfo.ContainerPort) {
+			if cfn.Scalar(tg.Properties["Port"]) != fmt.Sprint(p.LoadBalancerInfo.ContainerPort) {
 				problems = append(problems, fmt.Sprintf("%s target group's port %v, the AppSpec's %d", color, tg.Properties["Port"], p.LoadBalancerInfo.ContainerPort))
 			}
 		}

@@ -226,22 +226,22 @@ func TestTaskDefinitionsAndServicesInMoto(t *testing.T) {
 		props := resource(t, "services", S+"Service", "AWS::ECS::Service").Properties
 		input, err := toAPI(props, func(fn string, arg any) (any, error) {
 			switch {
-			case fn == "Ref" && str(arg) == "Cluster":
+			case fn == "Ref" && cfn.Scalar(arg) == "Cluster":
 				return "api-check", nil
-			case fn == "Ref" && str(arg) == S+"TaskDefinition":
+			case fn == "Ref" && cfn.Scalar(arg) == S+"TaskDefinition":
 				return registered.TaskDefinition.TaskDefinitionArn, nil
 			// On creation no task definition is passed in: the service
 			// takes the stack's first revision.
-			case fn == "Fn::If" && str(at(arg, 0)) == S+"TaskDefinitionGiven" && ref(at(arg, 2)) == S+"TaskDefinition":
+			case fn == "Fn::If" && cfn.Scalar(at(arg, 0)) == S+"TaskDefinitionGiven" && ref(at(arg, 2)) == S+"TaskDefinition":
 				return registered.TaskDefinition.TaskDefinitionArn, nil
-			case fn == "Ref" && str(arg) == S+"BlueTargetGroup":
+			case fn == "Ref" && cfn.Scalar(arg) == S+"BlueTargetGroup":
 				return tg.TargetGroups[0].TargetGroupArn, nil
-			case fn == "Ref" && str(arg) == "EnvName":
+			case fn == "Ref" && cfn.Scalar(arg) == "EnvName":
 				return "ci", nil
 			case fn == "Ref":
-				if p, ok := tpl.Parameters[str(arg)]; ok && str(p["Type"]) == "Number" {
+				if p, ok := tpl.Parameters[cfn.Scalar(arg)]; ok && cfn.Scalar(p["Type"]) == "Number" {
 					var n int
-					_, err := fmt.Sscan(str(p["Default"]), &n)
+					_, err := fmt.Sscan(cfn.Scalar(p["Default"]), &n)
 					return n, err
 				}
 			case fn == "Fn::Split" && strings.HasSuffix(importSub(at(arg, 1)), "-PrivateSubnets"):

@@ -97,14 +97,11 @@ func at(v any, path ...any) any {
 	return v
 }
 
-// str renders a scalar as the string CloudFormation would send.
-var str = cfn.Scalar
-
 // want records a failure when got differs from want, naming where.
 func want(t *testing.T, where string, got any, want string) {
 	t.Helper()
-	if str(got) != want {
-		t.Errorf("%s = %q, want %q", where, str(got), want)
+	if cfn.Scalar(got) != want {
+		t.Errorf("%s = %q, want %q", where, cfn.Scalar(got), want)
 	}
 }
 
@@ -120,7 +117,7 @@ func getAtt(v any) string {
 	if len(l) != 2 {
 		return ""
 	}
-	return str(l[0]) + "." + str(l[1])
+	return cfn.Scalar(l[0]) + "." + cfn.Scalar(l[1])
 }
 
 // importSub returns the export an {"Fn::ImportValue": {"Fn::Sub": …}}
@@ -140,7 +137,7 @@ func list(v any) []any {
 func strs(v any) []string {
 	var out []string
 	for _, x := range list(v) {
-		out = append(out, str(x))
+		out = append(out, cfn.Scalar(x))
 	}
 	return out
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
 )
 
 // releaseCheck is one entry of deployment/release-checks.json: the one
@@ -57,7 +59,7 @@ func TestReleaseChecksAreOneList(t *testing.T) {
 	checks := readReleaseChecks(t)
 	_, env := hookFunction(t)
 	var inTemplate []releaseCheck
-	if err := json.Unmarshal([]byte(str(env["CHECKS"])), &inTemplate); err != nil {
+	if err := json.Unmarshal([]byte(cfn.Scalar(env["CHECKS"])), &inTemplate); err != nil {
 		t.Fatalf("ReleaseCheckFunction's CHECKS: %v", err)
 	}
 	if !slices.Equal(inTemplate, checks) {
@@ -174,7 +176,7 @@ func runHook(t *testing.T, python string, test, production http.Handler, address
 		return p
 	}
 	vars := map[string]string{
-		"CHECKS": str(env["CHECKS"]), "LOAD_BALANCER": "app/coffee-suppliers-ci/0123456789abcdef",
+		"CHECKS": cfn.Scalar(env["CHECKS"]), "LOAD_BALANCER": "app/coffee-suppliers-ci/0123456789abcdef",
 		"LOAD_BALANCER_DNS": "coffee-suppliers-ci-1234567890.us-east-1.elb.amazonaws.com",
 		"TEST_PORT":         port(test), "PRODUCTION_PORT": port(production), "SCHEME": "http",
 	}

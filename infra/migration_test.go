@@ -63,27 +63,27 @@ func TestFirstMigrationTask(t *testing.T) {
 	// from: plain values and the same secrets.
 	env := map[string]string{}
 	for _, e := range list(at(c, "Environment")) {
-		v := str(at(e, "Value"))
+		v := cfn.Scalar(at(e, "Value"))
 		if s := importSub(at(e, "Value")); s != "" {
 			v = s
 		}
-		env[str(at(e, "Name"))] = v
+		env[cfn.Scalar(at(e, "Name"))] = v
 	}
 	for _, s := range list(at(c, "Secrets")) {
 		v := importSub(at(s, "ValueFrom"))
 		if v == "" { // "${Secret}:key::" of an export
-			v = importSub(at(s, "ValueFrom", "Fn::Sub", 1, "Secret")) + strings.TrimPrefix(str(at(s, "ValueFrom", "Fn::Sub", 0)), "${Secret}")
+			v = importSub(at(s, "ValueFrom", "Fn::Sub", 1, "Secret")) + strings.TrimPrefix(cfn.Scalar(at(s, "ValueFrom", "Fn::Sub", 0)), "${Secret}")
 		}
-		env[str(at(s, "Name"))] = v
+		env[cfn.Scalar(at(s, "Name"))] = v
 	}
 	project := resource(t, "pipelines", "MigrateProject", "AWS::CodeBuild::Project").Properties
 	for _, e := range list(at(project, "Environment", "EnvironmentVariables")) {
-		name, v := str(at(e, "Name")), str(at(e, "Value"))
+		name, v := cfn.Scalar(at(e, "Name")), cfn.Scalar(at(e, "Value"))
 		if s := importSub(at(e, "Value")); s != "" {
 			v = s
 		}
 		if s := importSub(at(e, "Value", "Fn::Sub", 1, "Secret")); s != "" { // "${Secret}:key"
-			v = s + strings.TrimPrefix(str(at(e, "Value", "Fn::Sub", 0)), "${Secret}") + "::"
+			v = s + strings.TrimPrefix(cfn.Scalar(at(e, "Value", "Fn::Sub", 0)), "${Secret}") + "::"
 		}
 		if env[name] != v {
 			t.Errorf("the migration task's %s is %q; the migrate project's is %q", name, env[name], v)
@@ -121,7 +121,7 @@ func TestFirstMigrationTask(t *testing.T) {
 				s, _ = at(r, "Fn::Sub").(string)
 			}
 			if s == "" {
-				s = str(r)
+				s = cfn.Scalar(r)
 			}
 			resources = append(resources, s)
 		}

@@ -18,6 +18,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
 )
 
 // environments are the parameter files in params/, by name.
@@ -49,7 +51,7 @@ func param(t *testing.T, env map[string]map[string]string, stack, name string) s
 	if v, ok := env[stack][name]; ok {
 		return v
 	}
-	return str(templates(t)[stack].Parameters[name]["Default"])
+	return cfn.Scalar(templates(t)[stack].Parameters[name]["Default"])
 }
 
 func atoi(t *testing.T, what, s string) int {
@@ -113,9 +115,9 @@ func TestPlatformLintRulesFire(t *testing.T) {
 func TestGitHubConnectionsOfBothPrefixes(t *testing.T) {
 	t.Parallel()
 	p := templates(t)["pipelines"].Parameters["ConnectionArn"]
-	pattern, err := regexp.Compile(str(p["AllowedPattern"]))
-	if err != nil || str(p["AllowedPattern"]) == "" {
-		t.Fatalf("ConnectionArn's AllowedPattern %q: %v", str(p["AllowedPattern"]), err)
+	pattern, err := regexp.Compile(cfn.Scalar(p["AllowedPattern"]))
+	if err != nil || cfn.Scalar(p["AllowedPattern"]) == "" {
+		t.Fatalf("ConnectionArn's AllowedPattern %q: %v", cfn.Scalar(p["AllowedPattern"]), err)
 	}
 	for arn, ok := range map[string]bool{
 		"": true, // CodeCommit
@@ -136,7 +138,7 @@ func TestGitHubConnectionsOfBothPrefixes(t *testing.T) {
 			if ref(m["Resource"]) != "ConnectionArn" {
 				return
 			}
-			for _, a := range append(strs(m["Action"]), str(m["Action"])) {
+			for _, a := range append(strs(m["Action"]), cfn.Scalar(m["Action"])) {
 				granted[a] = true
 			}
 		})
@@ -188,7 +190,7 @@ func parameterGroup(t *testing.T) (family string, params map[string]any) {
 	}
 	g := resource(t, "data", name, "AWS::RDS::DBParameterGroup").Properties
 	params, _ = g["Parameters"].(map[string]any)
-	return str(g["Family"]), params
+	return cfn.Scalar(g["Family"]), params
 }
 
 // TestDatabaseRequiresTLS: the server refuses clients without TLS, and the
@@ -205,10 +207,10 @@ func TestDatabaseRequiresTLS(t *testing.T) {
 	migrate := resource(t, "pipelines", "MigrateProject", "AWS::CodeBuild::Project").Properties
 	env := map[string]string{}
 	for _, e := range list(at(migrate, "Environment", "EnvironmentVariables")) {
-		env[str(at(e, "Name"))] = str(at(e, "Value"))
+		env[cfn.Scalar(at(e, "Name"))] = cfn.Scalar(at(e, "Value"))
 	}
 	want(t, "the migration's APP_DB_TLS", env["APP_DB_TLS"], "verify")
-	spec := str(at(migrate, "Source", "BuildSpec"))
+	spec := cfn.Scalar(at(migrate, "Source", "BuildSpec"))
 	m := regexp.MustCompile(`APP_DB_CA_FILE="\$PWD/([^"]+)"`).FindStringSubmatch(spec)
 	if m == nil {
 		t.Fatalf("the migration's buildspec does not point APP_DB_CA_FILE at a file of its input artifact:\n%s", spec)
@@ -266,7 +268,7 @@ func TestDatabaseLogs(t *testing.T) {
 	_, params := parameterGroup(t)
 	want(t, "slow_query_log", params["slow_query_log"], "1")
 	want(t, "log_output", params["log_output"], "FILE")
-	if s := str(params["long_query_time"]); s == "" {
+	if s := cfn.Scalar(params["long_query_time"]); s == "" {
 		t.Error("no long_query_time: the slow query log would use MySQL's 10 seconds")
 	}
 	id, _ := at(db.Properties, "DBInstanceIdentifier", "Fn::Sub").(string)
@@ -282,7 +284,7 @@ func TestDatabaseLogs(t *testing.T) {
 		}
 	}
 	deps := strs(db.DependsOn)
-	if s := str(db.DependsOn); s != "" && len(deps) == 0 {
+	if s := cfn.Scalar(db.DependsOn); s != "" && len(deps) == 0 {
 		deps = []string{s}
 	}
 	for _, l := range exports {
@@ -307,16 +309,16 @@ func TestPerformanceInsightsWhereSupported(t *testing.T) {
 	t.Parallel()
 	unsupported := map[string]bool{"db.t2.micro": true, "db.t2.small": true, "db.t3.micro": true, "db.t3.small": true, "db.t4g.micro": true, "db.t4g.small": true}
 	for class, row := range instanceClasses(t) {
-		if got, w := str(row["PerformanceInsights"]), strconv.FormatBool(!unsupported[class]); got != w {
+		if got, w := cfn.Scalar(row["PerformanceInsights"]), strconv.FormatBool(!unsupported[class]); got != w {
 			t.Errorf("InstanceClasses[%s].PerformanceInsights = %q, want %q", class, got, w)
 		}
 	}
 	db := resource(t, "data", "Database", "AWS::RDS::DBInstance").Properties
 	branches := list(at(db, "EnablePerformanceInsights", "Fn::If"))
-	if len(branches) != 3 || str(branches[1]) != "true" || str(branches[2]) != "false" {
+	if len(branches) != 3 || cfn.Scalar(branches[1]) != "true" || cfn.Scalar(branches[2]) != "false" {
 		t.Fatalf("EnablePerformanceInsights = %v, want !If [<supported>, true, false]", db["EnablePerformanceInsights"])
 	}
-	cond, _ := json.Marshal(templates(t)["data"].Conditions[str(branches[0])])
+	cond, _ := json.Marshal(templates(t)["data"].Conditions[cfn.Scalar(branches[0])])
 	if !strings.Contains(string(cond), `"InstanceClasses"`) || !strings.Contains(string(cond), `"PerformanceInsights"`) {
 		t.Errorf("condition %s does not read InstanceClasses' PerformanceInsights column: %s", branches[0], cond)
 	}
@@ -342,8 +344,8 @@ func migrationConnections(t *testing.T) int {
 	t.Helper()
 	migrate := resource(t, "pipelines", "MigrateProject", "AWS::CodeBuild::Project").Properties
 	for _, e := range list(at(migrate, "Environment", "EnvironmentVariables")) {
-		if str(at(e, "Name")) == "APP_DB_MAX_OPEN_CONNS" {
-			return len(services) * atoi(t, "the migration's APP_DB_MAX_OPEN_CONNS", str(at(e, "Value")))
+		if cfn.Scalar(at(e, "Name")) == "APP_DB_MAX_OPEN_CONNS" {
+			return len(services) * atoi(t, "the migration's APP_DB_MAX_OPEN_CONNS", cfn.Scalar(at(e, "Value")))
 		}
 	}
 	t.Fatal("the migration project sets no APP_DB_MAX_OPEN_CONNS: it would open up to 20 connections")
@@ -364,13 +366,13 @@ func TestConnectionLimitHasOneSource(t *testing.T) {
 	t.Parallel()
 	classes := instanceClasses(t)
 	for class, row := range classes {
-		memory := atoi(t, class+" MemoryMiB", str(row["MemoryMiB"]))
-		max := atoi(t, class+" MaxConnections", str(row["MaxConnections"]))
+		memory := atoi(t, class+" MemoryMiB", cfn.Scalar(row["MemoryMiB"]))
+		max := atoi(t, class+" MaxConnections", cfn.Scalar(row["MaxConnections"]))
 		// The default formula on the whole memory is an upper bound.
 		if ceiling := memory * 1024 * 1024 / 12582880; max > ceiling {
 			t.Errorf("%s: MaxConnections %d exceeds %d, RDS's default on all of its %d MiB", class, max, ceiling, memory)
 		}
-		if alarm, w := atoi(t, class+" ConnectionsAlarm", str(row["ConnectionsAlarm"])), int(math.Floor(0.8*float64(max))); alarm != w {
+		if alarm, w := atoi(t, class+" ConnectionsAlarm", cfn.Scalar(row["ConnectionsAlarm"])), int(math.Floor(0.8*float64(max))); alarm != w {
 			t.Errorf("%s: ConnectionsAlarm %d, want 80 %% of %d = %d", class, alarm, max, w)
 		}
 	}
@@ -413,7 +415,7 @@ func TestDatabaseConnectionsFit(t *testing.T) {
 			t.Errorf("%s: instance class %s is not in data.yaml's InstanceClasses", name, class)
 			continue
 		}
-		max := atoi(t, class+" MaxConnections", str(row["MaxConnections"]))
+		max := atoi(t, class+" MaxConnections", cfn.Scalar(row["MaxConnections"]))
 		tasks := atoi(t, name+" CustomerMaxTasks", param(t, env, "services", "CustomerMaxTasks")) +
 			atoi(t, name+" EmployeeMaxTasks", param(t, env, "services", "EmployeeMaxTasks"))
 		pool := poolSize(t, env)
@@ -459,7 +461,7 @@ func TestPublicSubnetCidrsExported(t *testing.T) {
 	o := templates(t)["network"].Outputs["PublicSubnetCidrs"]
 	want(t, "PublicSubnetCidrs export", at(o, "Export", "Name", "Fn::Sub"), "coffee-suppliers-${EnvName}-PublicSubnetCidrs")
 	parts := list(at(o, "Value", "Fn::Join", 1))
-	if str(at(o, "Value", "Fn::Join", 0)) != "," || len(parts) != 2 {
+	if cfn.Scalar(at(o, "Value", "Fn::Join", 0)) != "," || len(parts) != 2 {
 		t.Fatalf("PublicSubnetCidrs = %v, want !Join [\",\", [...]] of the two public subnets' CIDRs", o["Value"])
 	}
 	for i, sn := range []string{"PublicSubnetA", "PublicSubnetB"} {

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
 )
 
 // TestReleaseChecksCanRun: the release-check hook (services.yaml's
@@ -24,7 +26,7 @@ func TestReleaseChecksCanRun(t *testing.T) {
 	invokes := false
 	for _, p := range list(role.Properties["Policies"]) {
 		for _, st := range list(at(p, "PolicyDocument", "Statement")) {
-			actions := append(strs(at(st, "Action")), str(at(st, "Action")))
+			actions := append(strs(at(st, "Action")), cfn.Scalar(at(st, "Action")))
 			if !slices.Contains(actions, "lambda:InvokeFunction") {
 				continue
 			}
@@ -41,7 +43,7 @@ func TestReleaseChecksCanRun(t *testing.T) {
 
 	var endpoints []string
 	for _, e := range ofType(t, "network", "AWS::EC2::VPCEndpoint") {
-		if str(e.Properties["VpcEndpointType"]) != "Interface" {
+		if cfn.Scalar(e.Properties["VpcEndpointType"]) != "Interface" {
 			continue
 		}
 		name := at(e.Properties, "ServiceName", "Fn::Sub")

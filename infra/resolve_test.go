@@ -51,7 +51,7 @@ func resolveStack(t *testing.T, tpl *cfn.Template, params map[string]string) res
 		physical: map[string]string{}, busy: map[string]bool{}, conditions: map[string]bool{}}
 	for name, p := range tpl.Parameters {
 		if d, ok := p["Default"]; ok {
-			r.params[name] = str(d)
+			r.params[name] = cfn.Scalar(d)
 		}
 	}
 	maps.Copy(r.params, params)
@@ -76,7 +76,7 @@ func resolveStack(t *testing.T, tpl *cfn.Template, params map[string]string) res
 		v := r.value(t, o["Value"])
 		out.Outputs[name] = v
 		if e := o["Export"]; e != nil {
-			out.Exports[str(r.value(t, at(e, "Name")))] = v
+			out.Exports[cfn.Scalar(r.value(t, at(e, "Name")))] = v
 		}
 	}
 	return out
@@ -107,7 +107,7 @@ func (r *resolver) eval(t *testing.T, expr any) bool {
 		args := list(arg)
 		switch fn {
 		case "Condition":
-			return r.condition(t, str(arg))
+			return r.condition(t, cfn.Scalar(arg))
 		case "Fn::Equals":
 			return fmt.Sprint(r.value(t, args[0])) == fmt.Sprint(r.value(t, args[1]))
 		case "Fn::Not":
@@ -166,7 +166,7 @@ func (r *resolver) value(t *testing.T, v any) any {
 		}
 		return out
 	}
-	return str(v)
+	return cfn.Scalar(v)
 }
 
 func (r *resolver) intrinsic(t *testing.T, fn string, arg any) any {
@@ -174,21 +174,21 @@ func (r *resolver) intrinsic(t *testing.T, fn string, arg any) any {
 	args := list(arg)
 	switch fn {
 	case "Ref":
-		if str(arg) == "AWS::NoValue" {
+		if cfn.Scalar(arg) == "AWS::NoValue" {
 			return noValue{}
 		}
-		return r.ref(t, str(arg))
+		return r.ref(t, cfn.Scalar(arg))
 	case "Fn::GetAtt":
-		return r.ref(t, str(args[0])) + "." + str(args[1])
+		return r.ref(t, cfn.Scalar(args[0])) + "." + cfn.Scalar(args[1])
 	case "Fn::If":
-		if r.condition(t, str(args[0])) {
+		if r.condition(t, cfn.Scalar(args[0])) {
 			return r.value(t, args[1])
 		}
 		return r.value(t, args[2])
 	case "Fn::Sub":
-		text, vars := str(arg), map[string]any{}
+		text, vars := cfn.Scalar(arg), map[string]any{}
 		if args != nil {
-			text = str(args[0])
+			text = cfn.Scalar(args[0])
 			m, _ := args[1].(map[string]any)
 			for k, v := range m {
 				vars[k] = r.value(t, v)
@@ -215,7 +215,7 @@ func (r *resolver) intrinsic(t *testing.T, fn string, arg any) any {
 		for _, p := range list(r.value(t, args[1])) {
 			parts = append(parts, fmt.Sprint(p))
 		}
-		return strings.Join(parts, str(args[0]))
+		return strings.Join(parts, cfn.Scalar(args[0]))
 	}
 	t.Fatalf("the resolver does not know %s", fn)
 	return nil

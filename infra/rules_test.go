@@ -49,7 +49,7 @@ func listenerOf(v any) string {
 
 // forwardTarget is where a forward action sends requests.
 func forwardTarget(action any) (gateway.Target, bool) {
-	if str(at(action, "Type")) != "forward" {
+	if cfn.Scalar(at(action, "Type")) != "forward" {
 		return "", false
 	}
 	t, ok := targetGroups[ref(at(action, "TargetGroupArn"))]
@@ -67,10 +67,10 @@ func checkListenerRules(tpl *cfn.Template) []string {
 		}
 		listener := listenerOf(r.Properties["ListenerArn"])
 		rule := gateway.Rule{}
-		fmt.Sscan(str(r.Properties["Priority"]), &rule.Priority)
+		fmt.Sscan(cfn.Scalar(r.Properties["Priority"]), &rule.Priority)
 		for _, c := range list(r.Properties["Conditions"]) {
-			if str(at(c, "Field")) != "path-pattern" {
-				problems = append(problems, fmt.Sprintf("%s: a %s condition; the gateway's rules match paths only", name, str(at(c, "Field"))))
+			if cfn.Scalar(at(c, "Field")) != "path-pattern" {
+				problems = append(problems, fmt.Sprintf("%s: a %s condition; the gateway's rules match paths only", name, cfn.Scalar(at(c, "Field"))))
 			}
 			rule.PathPatterns = append(rule.PathPatterns, strs(at(c, "PathPatternConfig", "Values"))...)
 		}
@@ -106,7 +106,7 @@ func checkListenerRules(tpl *cfn.Template) []string {
 			// HTTP's default redirects to HTTPS when a certificate is given,
 			// and forwards otherwise.
 			if branches := list(at(action, "Fn::If")); len(branches) == 3 {
-				if str(at(branches[1], "Type")) != "redirect" {
+				if cfn.Scalar(at(branches[1], "Type")) != "redirect" {
 					problems = append(problems, name+": with a certificate its default action should redirect to HTTPS")
 				}
 				action = branches[2]

@@ -49,7 +49,7 @@ func listenersByPort(s resolvedStack, tpl *cfn.Template) map[string]string {
 	out := map[string]string{}
 	for name, p := range s.Resources {
 		if tpl.Resources[name].Type == "AWS::ElasticLoadBalancingV2::Listener" {
-			out[str(p["Port"])] = name
+			out[cfn.Scalar(p["Port"])] = name
 		}
 	}
 	return out
@@ -79,13 +79,13 @@ func TestHTTPSFromDayOne(t *testing.T) {
 		l := s.Resources[ports[port]]
 		want(t, port+" protocol", l["Protocol"], "HTTPS")
 		want(t, port+" certificate", at(l, "Certificates", 0, "CertificateArn"), testCertificate)
-		if p := str(l["SslPolicy"]); !strings.HasPrefix(p, "ELBSecurityPolicy-TLS13-") {
+		if p := cfn.Scalar(l["SslPolicy"]); !strings.HasPrefix(p, "ELBSecurityPolicy-TLS13-") {
 			t.Errorf("listener %s: SslPolicy %q, want a TLS 1.3 policy", port, p)
 		}
 		hsts := ""
 		for _, a := range list(l["ListenerAttributes"]) {
-			if str(at(a, "Key")) == hstsAttribute {
-				hsts = str(at(a, "Value"))
+			if cfn.Scalar(at(a, "Key")) == hstsAttribute {
+				hsts = cfn.Scalar(at(a, "Value"))
 			}
 		}
 		var maxAge int
@@ -96,9 +96,9 @@ func TestHTTPSFromDayOne(t *testing.T) {
 	redirect := s.Resources[ports["80"]]
 	want(t, "80 protocol", redirect["Protocol"], "HTTP")
 	action := at(redirect, "DefaultActions", 0)
-	if len(list(redirect["DefaultActions"])) != 1 || str(at(action, "Type")) != "redirect" ||
-		str(at(action, "RedirectConfig", "Protocol")) != "HTTPS" || str(at(action, "RedirectConfig", "Port")) != "443" ||
-		str(at(action, "RedirectConfig", "StatusCode")) != "HTTP_301" {
+	if len(list(redirect["DefaultActions"])) != 1 || cfn.Scalar(at(action, "Type")) != "redirect" ||
+		cfn.Scalar(at(action, "RedirectConfig", "Protocol")) != "HTTPS" || cfn.Scalar(at(action, "RedirectConfig", "Port")) != "443" ||
+		cfn.Scalar(at(action, "RedirectConfig", "StatusCode")) != "HTTP_301" {
 		t.Errorf("port 80 answers with %v, want only a 301 to HTTPS on 443", redirect["DefaultActions"])
 	}
 	// The /admin rules sit on the HTTPS listeners, never on the redirect.
@@ -106,7 +106,7 @@ func TestHTTPSFromDayOne(t *testing.T) {
 		if tpl.Resources[name].Type != "AWS::ElasticLoadBalancingV2::ListenerRule" {
 			continue
 		}
-		if l := str(r["ListenerArn"]); l != s.Physical[ports["443"]] && l != s.Physical[ports["8080"]] {
+		if l := cfn.Scalar(r["ListenerArn"]); l != s.Physical[ports["443"]] && l != s.Physical[ports["8080"]] {
 			t.Errorf("rule %s is on %s, want the HTTPS production or test listener", name, l)
 		}
 	}
@@ -193,8 +193,8 @@ func TestLaterDeployKeepsTheServices(t *testing.T) {
 			t.Errorf("no output %sServiceTaskDefinition for deploy.sh to pass back as %sTaskDefinitionArn", S, S)
 			continue
 		}
-		passedBack[S+"TaskDefinitionArn"] = str(out)
-		if str(out) != str(created.Resources[S+"Service"]["TaskDefinition"]) {
+		passedBack[S+"TaskDefinitionArn"] = cfn.Scalar(out)
+		if cfn.Scalar(out) != cfn.Scalar(created.Resources[S+"Service"]["TaskDefinition"]) {
 			t.Errorf("output %sServiceTaskDefinition is %v, the service was given %v", S, out, created.Resources[S+"Service"]["TaskDefinition"])
 		}
 	}
@@ -209,7 +209,7 @@ func TestLaterDeployKeepsTheServices(t *testing.T) {
 			t.Errorf("a later deploy with a changed task definition changes the CODE_DEPLOY service: %s", d)
 		}
 		for name, out := range updated.Outputs {
-			if strings.HasSuffix(name, "ServiceTaskDefinition") && str(out) != str(created.Outputs[name]) {
+			if strings.HasSuffix(name, "ServiceTaskDefinition") && cfn.Scalar(out) != cfn.Scalar(created.Outputs[name]) {
 				t.Errorf("output %s moved from %v to %v: the next deploy would pass a new revision", name, created.Outputs[name], out)
 			}
 		}
@@ -249,10 +249,10 @@ func TestRequestScalingCountsBothColors(t *testing.T) {
 			metrics := list(at(p.Properties, "TargetTrackingScalingPolicyConfiguration", "CustomizedMetricSpecification", "Metrics"))
 			groups, returned := map[string]bool{}, 0
 			for _, m := range metrics {
-				if str(at(m, "ReturnData")) == "true" {
+				if cfn.Scalar(at(m, "ReturnData")) == "true" {
 					returned++
 				}
-				if str(at(m, "MetricStat", "Metric", "MetricName")) != "RequestCount" {
+				if cfn.Scalar(at(m, "MetricStat", "Metric", "MetricName")) != "RequestCount" {
 					continue
 				}
 				walk(m, func(d map[string]any) {
@@ -278,7 +278,7 @@ func taskEnvironment(t *testing.T, svc string) map[string]any {
 	td := resource(t, "services", title(svc)+"TaskDefinition", "AWS::ECS::TaskDefinition")
 	env := map[string]any{}
 	for _, e := range list(at(td.Properties, "ContainerDefinitions", 0, "Environment")) {
-		env[str(at(e, "Name"))] = at(e, "Value")
+		env[cfn.Scalar(at(e, "Name"))] = at(e, "Value")
 	}
 	return env
 }
@@ -326,7 +326,7 @@ func TestServiceRolesNameTheAccount(t *testing.T) {
 	t.Parallel()
 	for name, r := range ofType(t, "services", "AWS::IAM::Role") {
 		for _, st := range list(at(r.Properties, "AssumeRolePolicyDocument", "Statement")) {
-			principal := str(at(st, "Principal", "Service"))
+			principal := cfn.Scalar(at(st, "Principal", "Service"))
 			if principal == "" || principal == "lambda.amazonaws.com" {
 				continue
 			}

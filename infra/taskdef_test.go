@@ -43,7 +43,7 @@ var pseudo = map[string]string{
 // placeholder the deployment file uses in its place.
 func asDeployed(tpl *cfn.Template, v any) (any, error) {
 	return toAPI(v, func(fn string, arg any) (any, error) { return intrinsic(tpl, fn, arg) },
-		func(v any) any { return str(v) })
+		func(v any) any { return cfn.Scalar(v) })
 }
 
 var subVar = regexp.MustCompile(`\$\{([^}]+)\}`)
@@ -51,7 +51,7 @@ var subVar = regexp.MustCompile(`\$\{([^}]+)\}`)
 func intrinsic(tpl *cfn.Template, fn string, arg any) (string, error) {
 	switch fn {
 	case "Ref":
-		name := str(arg)
+		name := cfn.Scalar(arg)
 		if p, ok := pseudo[name]; ok {
 			return p, nil
 		}
@@ -60,9 +60,9 @@ func intrinsic(tpl *cfn.Template, fn string, arg any) (string, error) {
 		}
 		return "", fmt.Errorf("!Ref %s has no deployment placeholder", name)
 	case "Fn::Sub":
-		text, vars := str(arg), map[string]any{}
+		text, vars := cfn.Scalar(arg), map[string]any{}
 		if l := list(arg); l != nil {
-			text = str(l[0])
+			text = cfn.Scalar(l[0])
 			vars, _ = l[1].(map[string]any)
 		}
 		var err error
@@ -90,8 +90,8 @@ func intrinsic(tpl *cfn.Template, fn string, arg any) (string, error) {
 		return "", fmt.Errorf("the export %s has no deployment placeholder", name)
 	case "Fn::GetAtt":
 		l := list(arg)
-		if len(l) == 2 && str(l[1]) == "Arn" {
-			if r, ok := tpl.Resources[str(l[0])]; ok && r.Type == "AWS::IAM::Role" {
+		if len(l) == 2 && cfn.Scalar(l[1]) == "Arn" {
+			if r, ok := tpl.Resources[cfn.Scalar(l[0])]; ok && r.Type == "AWS::IAM::Role" {
 				name, err := intrinsicValue(tpl, r.Properties["RoleName"])
 				return "arn:aws:iam::<AWS_ACCOUNT_ID>:role/" + name, err
 			}
@@ -137,7 +137,7 @@ func normalize(v any) any {
 		}
 		return out
 	}
-	return str(v)
+	return cfn.Scalar(v)
 }
 
 // diff lists where a and b differ, by path.
@@ -293,8 +293,8 @@ func TestTaskDefinitionPlaceholders(t *testing.T) {
 		b := resource(t, "pipelines", title(svc)+"BuildProject", "AWS::CodeBuild::Project")
 		have := map[string]bool{"IMAGE1_NAME": true, "AWS_REGION": true, "DB_POOL_SIZE": true}
 		for _, e := range list(at(b.Properties, "Environment", "EnvironmentVariables")) {
-			have[str(at(e, "Name"))] = true
-			provided[str(at(e, "Name"))] = true
+			have[cfn.Scalar(at(e, "Name"))] = true
+			provided[cfn.Scalar(at(e, "Name"))] = true
 		}
 		for _, m := range regexp.MustCompile(`<([A-Z][A-Z0-9_]*)>`).FindAllStringSubmatch(string(readTaskDef(t, svc)), -1) {
 			if !have[m[1]] {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
 )
 
 // TestEveryStackIsThere: one template per lifecycle layer, each importing
@@ -112,7 +114,7 @@ func TestNetwork(t *testing.T) {
 		}
 	}
 	egress := tpl.Parameters["Egress"]
-	if got := list(egress["AllowedValues"]); len(got) != 2 || str(got[0]) != "NatGateway" || str(got[1]) != "VpcEndpoints" {
+	if got := list(egress["AllowedValues"]); len(got) != 2 || cfn.Scalar(got[0]) != "NatGateway" || cfn.Scalar(got[1]) != "VpcEndpoints" {
 		t.Errorf("Egress parameter allows %v, want NatGateway and VpcEndpoints", got)
 	}
 	want(t, "NatGateway's condition", resource(t, "network", "NatGateway", "AWS::EC2::NatGateway").Condition, "UseNat")
@@ -121,7 +123,7 @@ func TestNetwork(t *testing.T) {
 		svc, _ := at(e.Properties, "ServiceName", "Fn::Sub").(string)
 		svc = strings.TrimPrefix(svc, "com.amazonaws.${AWS::Region}.")
 		services[svc] = true
-		if str(e.Properties["VpcEndpointType"]) == "Interface" && e.Condition != "UseEndpoints" {
+		if cfn.Scalar(e.Properties["VpcEndpointType"]) == "Interface" && e.Condition != "UseEndpoints" {
 			t.Errorf("interface endpoint %s is created without the VpcEndpoints choice (condition %q)", name, e.Condition)
 		}
 	}
@@ -134,7 +136,7 @@ func TestNetwork(t *testing.T) {
 	// The test listener's port admits only the configurable range.
 	alb := resource(t, "network", "LoadBalancerSecurityGroup", "AWS::EC2::SecurityGroup")
 	for _, rule := range list(alb.Properties["SecurityGroupIngress"]) {
-		if str(at(rule, "FromPort")) == "8080" && ref(at(rule, "CidrIp")) != "TestTrafficCidr" {
+		if cfn.Scalar(at(rule, "FromPort")) == "8080" && ref(at(rule, "CidrIp")) != "TestTrafficCidr" {
 			t.Errorf("the load balancer's port 8080 is open to %v, want !Ref TestTrafficCidr", at(rule, "CidrIp"))
 		}
 	}
@@ -156,7 +158,7 @@ func TestData(t *testing.T) {
 	db := resource(t, "data", "Database", "AWS::RDS::DBInstance")
 	p := db.Properties
 	want(t, "Engine", p["Engine"], "mysql")
-	if v := str(p["EngineVersion"]); !strings.HasPrefix(v, "8.4") {
+	if v := cfn.Scalar(p["EngineVersion"]); !strings.HasPrefix(v, "8.4") {
 		t.Errorf("EngineVersion = %q, want MySQL 8.4", v)
 	}
 	want(t, "StorageEncrypted", p["StorageEncrypted"], "true")
@@ -265,7 +267,7 @@ func TestECS(t *testing.T) {
 			t.Errorf("%s's tasks run in %q, want the private subnets", svc, sn)
 		}
 		min := templates(t)["services"].Parameters[S+"MinTasks"]
-		if ref(s["DesiredCount"]) != S+"MinTasks" || str(min["MinValue"]) != "2" {
+		if ref(s["DesiredCount"]) != S+"MinTasks" || cfn.Scalar(min["MinValue"]) != "2" {
 			t.Errorf("%s: DesiredCount %v with minimum %v, want at least two tasks (one per zone)", svc, s["DesiredCount"], min["MinValue"])
 		}
 		want(t, svc+" target group", ref(at(s, "LoadBalancers", 0, "TargetGroupArn")), S+"BlueTargetGroup")
@@ -277,7 +279,7 @@ func TestECS(t *testing.T) {
 		app := at(td, "ContainerDefinitions", 0)
 		want(t, svc+" container", at(app, "Name"), svc)
 		want(t, svc+" read-only root", at(app, "ReadonlyRootFilesystem"), "true")
-		if u := str(at(app, "User")); u == "" || strings.HasPrefix(u, "0") || u == "root" {
+		if u := cfn.Scalar(at(app, "User")); u == "" || strings.HasPrefix(u, "0") || u == "root" {
 			t.Errorf("%s runs as %q, want a non-root user", svc, u)
 		}
 		want(t, svc+" log driver", at(app, "LogConfiguration", "LogDriver"), "awslogs")
@@ -290,14 +292,14 @@ func TestECS(t *testing.T) {
 		// The metrics sidecar scrapes METRICS_PORT.
 		agent := at(td, "ContainerDefinitions", 1)
 		want(t, svc+" sidecar", at(agent, "Name"), "cloudwatch-agent")
-		if !strings.Contains(str(at(agent, "Environment", 0, "Value")), "localhost:9090") {
+		if !strings.Contains(cfn.Scalar(at(agent, "Environment", 0, "Value")), "localhost:9090") {
 			t.Errorf("%s's CloudWatch agent does not scrape the metrics port 9090", svc)
 		}
 	}
 	// Sized per service: the employee hashes passwords with argon2id.
 	c := resource(t, "services", "CustomerTaskDefinition", "AWS::ECS::TaskDefinition").Properties
 	e := resource(t, "services", "EmployeeTaskDefinition", "AWS::ECS::TaskDefinition").Properties
-	if str(c["Memory"]) == str(e["Memory"]) {
+	if cfn.Scalar(c["Memory"]) == cfn.Scalar(e["Memory"]) {
 		t.Errorf("both services get %v MiB; the employee service needs more", c["Memory"])
 	}
 }
@@ -315,9 +317,9 @@ func TestAutoScaling(t *testing.T) {
 		for _, p := range ofType(t, "services", "AWS::ApplicationAutoScaling::ScalingPolicy") {
 			if ref(p.Properties["ScalingTargetId"]) == S+"ScalableTarget" {
 				cfg := at(p.Properties, "TargetTrackingScalingPolicyConfiguration")
-				metrics[str(at(cfg, "PredefinedMetricSpecification", "PredefinedMetricType"))] = true
+				metrics[cfn.Scalar(at(cfg, "PredefinedMetricSpecification", "PredefinedMetricType"))] = true
 				for _, m := range list(at(cfg, "CustomizedMetricSpecification", "Metrics")) {
-					metrics[str(at(m, "MetricStat", "Metric", "MetricName"))] = true
+					metrics[cfn.Scalar(at(m, "MetricStat", "Metric", "MetricName"))] = true
 				}
 			}
 		}
@@ -342,7 +344,7 @@ func TestPipelines(t *testing.T) {
 		want(t, svc+" PipelineType", p["PipelineType"], "V2")
 		var stages []string
 		for _, s := range list(p["Stages"]) {
-			stages = append(stages, str(at(s, "Name")))
+			stages = append(stages, cfn.Scalar(at(s, "Name")))
 		}
 		if w := []string{"Source", "Build", "Migrate", "Deploy"}; !slices.Equal(stages, w) {
 			t.Errorf("%s pipeline stages %v, want %v", svc, stages, w)
@@ -363,7 +365,7 @@ func TestPipelines(t *testing.T) {
 		want(t, svc+" privileged (docker build)", at(build, "Environment", "PrivilegedMode"), "true")
 		env := map[string]string{}
 		for _, e := range list(at(build, "Environment", "EnvironmentVariables")) {
-			env[str(at(e, "Name"))] = str(at(e, "Value"))
+			env[cfn.Scalar(at(e, "Name"))] = cfn.Scalar(at(e, "Value"))
 		}
 		want(t, svc+" SERVICE", env["SERVICE"], svc)
 
@@ -397,7 +399,7 @@ func TestMonitoring(t *testing.T) {
 	t.Parallel()
 	metrics := map[string]int{}
 	for name, a := range ofType(t, "monitoring", "AWS::CloudWatch::Alarm") {
-		metrics[str(a.Properties["Namespace"])+" "+str(a.Properties["MetricName"])]++
+		metrics[cfn.Scalar(a.Properties["Namespace"])+" "+cfn.Scalar(a.Properties["MetricName"])]++
 		if ref(at(a.Properties, "AlarmActions", 0)) != "AlarmTopic" {
 			t.Errorf("alarm %s notifies nobody", name)
 		}
@@ -487,7 +489,7 @@ func TestIAMIsLeastPrivilege(t *testing.T) {
 	for _, stack := range stacks {
 		for name, r := range ofType(t, stack, "AWS::IAM::Role") {
 			walk(r.Properties["Policies"], func(m map[string]any) {
-				if _, isStatement := m["Effect"]; !isStatement || str(m["Effect"]) != "Allow" {
+				if _, isStatement := m["Effect"]; !isStatement || cfn.Scalar(m["Effect"]) != "Allow" {
 					return
 				}
 				actions := list(m["Action"])
@@ -495,11 +497,11 @@ func TestIAMIsLeastPrivilege(t *testing.T) {
 					actions = []any{m["Action"]}
 				}
 				for _, a := range actions {
-					if strings.Contains(str(a), "*") {
-						t.Errorf("%s: role %s grants the wildcard action %s", stack, name, str(a))
+					if strings.Contains(cfn.Scalar(a), "*") {
+						t.Errorf("%s: role %s grants the wildcard action %s", stack, name, cfn.Scalar(a))
 					}
-					if str(m["Resource"]) == "*" && !noResourceLevel[str(a)] {
-						t.Errorf("%s: role %s grants %s on every resource; name its ARN", stack, name, str(a))
+					if cfn.Scalar(m["Resource"]) == "*" && !noResourceLevel[cfn.Scalar(a)] {
+						t.Errorf("%s: role %s grants %s on every resource; name its ARN", stack, name, cfn.Scalar(a))
 					}
 				}
 			})

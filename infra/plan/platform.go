@@ -8,10 +8,12 @@ package plan
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -135,6 +137,9 @@ type stack struct {
 	name   string
 	t      *cfn.Template
 	params map[string]string
+	// unresolved is the first value the planner could not resolve (see
+	// value); it fails the stack's read.
+	unresolved error
 }
 
 // Sources are an environment's templates and parameters, read once: each
@@ -174,7 +179,7 @@ func (src *Sources) Platform(overrides map[string]map[string]string) (*Platform,
 		s := &stack{name: name, t: t, params: map[string]string{"EnvName": src.Env}}
 		for k, def := range t.Parameters {
 			if v, ok := def["Default"]; ok {
-				s.params[k] = scalar(v)
+				s.params[k] = cfn.Scalar(v)
 			}
 		}
 		maps.Copy(s.params, src.params[name])
@@ -195,18 +200,19 @@ func Load(dir, paramsDir, env string, overrides map[string]map[string]string) (*
 	return src.Platform(overrides)
 }
 
-// scalar is a template's literal as a string.
-var scalar = cfn.Scalar
-
 // value resolves a literal, a !Ref to a parameter, or a !Sub of parameters
-// (other variables, such as ${AWS::Region}, stay as written).
+// (other variables, such as ${AWS::Region}, stay as written). Anything else
+// (another intrinsic function, a !Ref to a resource or a pseudo parameter)
+// would need AWS to evaluate: value returns "" and keeps the first such
+// value in s.unresolved, so the plan fails instead of reading "".
 func (s *stack) value(v any) string {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return scalar(v)
+		return cfn.Scalar(v)
 	}
-	if ref, ok := m["Ref"].(string); ok {
-		return s.params[ref]
+	ref, isRef := m["Ref"].(string)
+	if val, ok := s.params[ref]; isRef && ok {
+		return val
 	}
 	if text, ok := m["Fn::Sub"].(string); ok {
 		for k, val := range s.params {
@@ -214,7 +220,52 @@ func (s *stack) value(v any) string {
 		}
 		return text
 	}
+	if s.unresolved == nil {
+		what := strings.Join(slices.Sorted(maps.Keys(m)), ", ")
+		if isRef {
+			what = "Ref " + ref + " (not a parameter with a value)"
+		}
+		s.unresolved = fmt.Errorf("%s at %s: the planner cannot resolve it", what, s.locate(m))
+	}
 	return ""
+}
+
+// locate is where the value m sits in the template, such as
+// "Resources.Database.Properties.StorageType".
+func (s *stack) locate(m map[string]any) string {
+	for _, name := range slices.Sorted(maps.Keys(s.t.Conditions)) {
+		if path, ok := find(s.t.Conditions[name], m, "Conditions."+name); ok {
+			return path
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.t.Resources)) {
+		if path, ok := find(s.t.Resources[name].Properties, m, "Resources."+name+".Properties"); ok {
+			return path
+		}
+	}
+	return "an unknown place"
+}
+
+// find returns the path of target (the very map, not an equal one) within v.
+func find(v any, target map[string]any, path string) (string, bool) {
+	switch v := v.(type) {
+	case map[string]any:
+		if reflect.ValueOf(v).UnsafePointer() == reflect.ValueOf(target).UnsafePointer() {
+			return path, true
+		}
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			if p, ok := find(v[k], target, path+"."+k); ok {
+				return p, true
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if p, ok := find(e, target, fmt.Sprintf("%s[%d]", path, i)); ok {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 func (s *stack) number(v any) int {
@@ -240,7 +291,7 @@ func (s *stack) eval(expr any) (bool, error) {
 		args, _ := arg.([]any)
 		switch fn {
 		case "Condition":
-			return s.condition(scalar(arg))
+			return s.condition(cfn.Scalar(arg))
 		case "Fn::Equals":
 			if len(args) != 2 {
 				return false, fmt.Errorf("Fn::Equals %v: want two values", arg)
@@ -299,7 +350,7 @@ func ref(v any) string {
 		return r
 	}
 	if l, ok := m["Fn::GetAtt"].([]any); ok && len(l) > 0 {
-		return scalar(l[0])
+		return cfn.Scalar(l[0])
 	}
 	return ""
 }
@@ -367,7 +418,7 @@ func (p *Platform) read(s *stack) error {
 			stages, _ := pr["Stages"].([]any)
 			for _, st := range stages {
 				m, _ := st.(map[string]any)
-				pl.Stages = append(pl.Stages, scalar(m["Name"]))
+				pl.Stages = append(pl.Stages, cfn.Scalar(m["Name"]))
 			}
 			p.Pipelines = append(p.Pipelines, pl)
 		}
@@ -391,16 +442,16 @@ func (p *Platform) read(s *stack) error {
 		p.Dashboards = len(all("AWS::CloudWatch::Dashboard"))
 		p.Topics = len(all("AWS::SNS::Topic"))
 	}
-	return err
+	return errors.Join(err, s.unresolved)
 }
 
 // endpointService is the AWS service of an endpoint's
 // "com.amazonaws.${AWS::Region}.NAME".
 func endpointService(v any) string {
 	m, _ := v.(map[string]any)
-	s := scalar(m["Fn::Sub"])
+	s := cfn.Scalar(m["Fn::Sub"])
 	if s == "" {
-		s = scalar(v)
+		s = cfn.Scalar(v)
 	}
 	return s[strings.LastIndex(s, "}.")+2:]
 }
@@ -428,7 +479,7 @@ func (p *Platform) readServices(s *stack, all func(string) []string) error {
 		containers, _ := td["ContainerDefinitions"].([]any)
 		for _, c := range containers {
 			m, _ := c.(map[string]any)
-			svc.Containers = append(svc.Containers, scalar(m["Name"]))
+			svc.Containers = append(svc.Containers, cfn.Scalar(m["Name"]))
 		}
 		for _, tg := range all("AWS::ElasticLoadBalancingV2::TargetGroup") {
 			if strings.HasPrefix(tg, prefix) {
@@ -460,7 +511,7 @@ func (p *Platform) readServices(s *stack, all func(string) []string) error {
 			for _, q := range queries {
 				stat, _ := q.(map[string]any)["MetricStat"].(map[string]any)
 				m, _ := stat["Metric"].(map[string]any)
-				if scalar(m["MetricName"]) == "RequestCount" {
+				if cfn.Scalar(m["MetricName"]) == "RequestCount" {
 					svc.RequestsPerTask = target
 				}
 			}
@@ -481,7 +532,7 @@ func (p *Platform) readServices(s *stack, all func(string) []string) error {
 			cfg, _ := m["PathPatternConfig"].(map[string]any)
 			values, _ := cfg["Values"].([]any)
 			for _, v := range values {
-				paths = append(paths, scalar(v))
+				paths = append(paths, cfn.Scalar(v))
 			}
 		}
 		rule := Rule{Paths: paths}
@@ -511,7 +562,7 @@ func (s *stack) pick(v any) any {
 	if !ok || len(branches) != 3 {
 		return v
 	}
-	if yes, err := s.condition(scalar(branches[0])); err == nil && yes {
+	if yes, err := s.condition(cfn.Scalar(branches[0])); err == nil && yes {
 		return s.pick(branches[1])
 	}
 	return s.pick(branches[2])
@@ -523,12 +574,12 @@ func (s *stack) applyAction(r *Rule, actions any, targetService map[string]strin
 	list, _ := s.pick(actions).([]any)
 	for _, a := range list {
 		m, _ := s.pick(a).(map[string]any)
-		switch scalar(m["Type"]) {
+		switch cfn.Scalar(m["Type"]) {
 		case "forward":
 			r.Service = targetService[ref(m["TargetGroupArn"])]
 		case "redirect":
 			cfg, _ := m["RedirectConfig"].(map[string]any)
-			r.Redirect = scalar(cfg["Protocol"]) + ":" + scalar(cfg["Port"])
+			r.Redirect = cfn.Scalar(cfg["Protocol"]) + ":" + cfn.Scalar(cfg["Port"])
 		}
 	}
 }

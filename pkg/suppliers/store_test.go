@@ -98,6 +98,37 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if !strings.Contains(strings.ToLower(dataType), "int") || def != "1" {
 		t.Errorf("version column is %s default %s, want an integer defaulting to 1", dataType, def)
 	}
+	// The name-ordered list and its search stay fast at 10,000 rows.
+	indexes := map[string]bool{}
+	rows, err := db.QueryContext(t.Context(),
+		`SELECT DISTINCT INDEX_NAME FROM information_schema.statistics WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'suppliers'`, d.Name)
+	if err != nil {
+		t.Fatalf("suppliers indexes: %v", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		indexes[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"PRIMARY", "idx_suppliers_name", "idx_suppliers_city"} {
+		if !indexes[want] {
+			t.Errorf("suppliers lacks index %s; has %v", want, indexes)
+		}
+	}
+	// An operator reading schema_migrations sees when each step ran.
+	var oldest time.Time
+	if err := db.QueryRowContext(t.Context(), "SELECT MIN(applied_at) FROM schema_migrations").Scan(&oldest); err != nil {
+		t.Fatalf("applied_at: %v", err)
+	}
+	if age := time.Since(oldest); age > 24*time.Hour || age < -24*time.Hour {
+		t.Errorf("applied_at = %v, want the time the migration ran", oldest)
+	}
 }
 
 func TestFieldLimitsFitColumns(t *testing.T) {
@@ -183,6 +214,7 @@ func TestCreateGetList(t *testing.T) {
 		{"kona", []string{"Kona Roasters"}},                            // name and city both match: listed once
 		{"SEATTLE", []string{"Blue Ridge Coffee", "seattle bean co."}}, // by city and by name
 		{"medell", []string{"Andean Growers"}},
+		{"MEDELLÍN", []string{"Andean Growers"}}, // case folds beyond ASCII
 		{"100%", []string{"100% Arabica Traders"}},
 		{"%", []string{"100% Arabica Traders"}},
 		{"a_b", []string{"a_b Importers"}},
@@ -240,6 +272,31 @@ func TestListPagination(t *testing.T) {
 	big, err := st.List(ctx, suppliers.Query{Page: 1, PerPage: 100000})
 	if err != nil || big.PerPage != suppliers.DefaultPerPage || len(big.Items) != suppliers.DefaultPerPage {
 		t.Errorf("PerPage 100000: %d items, per page %d, %v; want the default %d", len(big.Items), big.PerPage, err, suppliers.DefaultPerPage)
+	}
+}
+
+// TestListOrdersEqualNamesByID: names that compare equal (the collation
+// ignores case) keep the order they were added in, so paging through them
+// shows each supplier exactly once.
+func TestListOrdersEqualNamesByID(t *testing.T) {
+	t.Parallel()
+	_, _, st := migrated(t)
+	var want []int64
+	for _, name := range []string{"Same Roasters", "same roasters", "SAME ROASTERS", "Same Roasters", "sAME rOASTERS"} {
+		want = append(want, mustCreate(t, st, input(name, "Seattle")).ID)
+	}
+	var got []int64
+	for page := 1; page <= 3; page++ {
+		list, err := st.List(t.Context(), suppliers.Query{Page: page, PerPage: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range list.Items {
+			got = append(got, s.ID)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("pages of equal names list ids %v, want %v (the order they were added)", got, want)
 	}
 }
 
@@ -502,6 +559,14 @@ func TestEnsureAccountsGrantsLeastPrivilege(t *testing.T) {
 		if _, err := custDB.QueryContext(ctx, "SELECT version FROM schema_migrations"); err == nil {
 			t.Error("customer can read schema_migrations; it should see the suppliers table only")
 		}
+		for _, stmt := range []string{
+			"CREATE USER 'sneaky_" + suffix + "'@'%' IDENTIFIED BY 'sneaky-password'",
+			"GRANT INSERT ON `" + d.Name + "`.`suppliers` TO '" + customer.User + "'@'%'",
+		} {
+			if _, err := custDB.ExecContext(ctx, stmt); err == nil {
+				t.Errorf("customer ran %q", stmt)
+			}
+		}
 	})
 	t.Run("employee writes rows", func(t *testing.T) {
 		s, err := empl.Create(ctx, testActor, input("Employee Added", "Boston"))
@@ -546,8 +611,14 @@ func TestEnsureAccountsGrantsLeastPrivilege(t *testing.T) {
 		for _, stmt := range []string{
 			"CREATE TABLE e (id INT PRIMARY KEY)",
 			"ALTER TABLE suppliers ADD COLUMN notes TEXT",
+			"ALTER TABLE suppliers ADD INDEX idx_suppliers_state (state)",
+			"TRUNCATE TABLE login_throttle",
 			"DROP TABLE suppliers",
+			"CREATE DATABASE sneaky_" + suffix,
+			"DROP DATABASE `" + d.Name + "`",
 			"CREATE USER 'sneaky_" + suffix + "'@'%' IDENTIFIED BY 'sneaky-password'",
+			"GRANT ALL ON *.* TO '" + employee.User + "'@'%'",
+			"SELECT user FROM mysql.user",
 		} {
 			if _, err := emplDB.ExecContext(ctx, stmt); err == nil {
 				t.Errorf("employee ran %q", stmt)

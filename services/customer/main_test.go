@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,34 +12,6 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 )
-
-func TestBinaryDoesNotLinkTheTestEngine(t *testing.T) {
-	t.Parallel()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("SKIPPED LOUDLY: no go command on PATH, cannot list the binary's dependencies")
-	}
-	out, err := exec.Command(goTool, "list", "-deps", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps: %v\n%s", err, out)
-	}
-	for _, forbidden := range []string{
-		"github.com/dolthub/go-mysql-server",
-		"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/memserver",
-		"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest",
-		"testing",
-	} {
-		for _, dep := range strings.Fields(string(out)) {
-			if dep == forbidden || strings.HasPrefix(dep, forbidden+"/") {
-				t.Errorf("the customer binary depends on %s", dep)
-				break
-			}
-		}
-	}
-	if !strings.Contains(string(out), "github.com/go-sql-driver/mysql") {
-		t.Error("the customer binary does not link the MySQL driver it needs")
-	}
-}
 
 func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 	t.Parallel()

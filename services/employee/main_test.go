@@ -1,10 +1,8 @@
 package main
 
 import (
-	"errors"
 	"io"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,39 +12,6 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 )
-
-// TestProductionBinaryLeavesTestEngineOut guards the image: the in-process
-// SQL engine that tests use must never be linked into the service.
-func TestProductionBinaryLeavesTestEngineOut(t *testing.T) {
-	t.Parallel()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("the go command is needed to list dependencies: %v", err)
-	}
-	out, err := exec.Command(goTool, "list", "-deps", ".", "./server").Output()
-	if err != nil {
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			t.Fatalf("go list -deps: %v\n%s", err, exitErr.Stderr)
-		}
-		t.Fatalf("go list -deps: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if len(deps) < 50 {
-		t.Fatalf("go list -deps listed only %d packages; the check would prove nothing", len(deps))
-	}
-	for _, pkg := range deps {
-		for _, forbidden := range []string{
-			"github.com/dolthub/",
-			"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/memserver",
-			"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest",
-		} {
-			if strings.HasPrefix(pkg, forbidden) {
-				t.Errorf("the employee binary depends on %s", pkg)
-			}
-		}
-	}
-}
 
 func TestRunRefusesIncompleteConfiguration(t *testing.T) {
 	t.Parallel()

@@ -5,8 +5,9 @@
 //
 // It exists for the local launcher (so `make run` needs nothing but Go) and
 // for tests. Production binaries must never import it: it pulls in a whole SQL
-// engine and its semantics differ from MySQL in places (see memserver_test.go,
-// which documents what the supplier store may rely on).
+// engine and its semantics differ from MySQL in places (memserver_test.go
+// pins down the engine's own behaviour; the store tests in pkg/suppliers,
+// which run here and on MariaDB, pin down what the store relies on).
 //
 // Users and grants are enforced through the engine's "mysql" database, so
 // CREATE USER / GRANT / ALTER USER behave like MySQL and a connection lacking a

@@ -8,11 +8,6 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
 )
 
-const (
-	slogInfo = slog.LevelInfo
-	slogWarn = slog.LevelWarn
-)
-
 // attrRequest ties an account event to its request log line. Never a
 // password, cookie, session or CSRF token.
 func attrRequest(c *gin.Context) []slog.Attr {

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -95,7 +96,7 @@ func (h handlers) login(c *gin.Context) error {
 		}
 		seconds := auth.RetryAfterSeconds(attempt.verdict.RetryAfter)
 		c.Header("Retry-After", strconv.Itoa(seconds))
-		h.log.LogAttrs(ctx, slogWarn, "sign-in refused: too many failures", attrRequest(c)...)
+		h.log.LogAttrs(ctx, slog.LevelWarn, "sign-in refused: too many failures", attrRequest(c)...)
 		page.Error = msgTooManyStart + minutes(seconds) + "."
 		return h.showLogin(c, http.StatusTooManyRequests, page)
 	}
@@ -112,7 +113,7 @@ func (h handlers) login(c *gin.Context) error {
 			return err
 		}
 		c.Header("Retry-After", strconv.Itoa(busyRetrySeconds))
-		h.log.LogAttrs(ctx, slogWarn, "sign-in turned away: every password check slot is busy", attrRequest(c)...)
+		h.log.LogAttrs(ctx, slog.LevelWarn, "sign-in turned away: every password check slot is busy", attrRequest(c)...)
 		page.Error = msgBusy
 		return h.showLogin(c, http.StatusServiceUnavailable, page)
 	}
@@ -124,7 +125,7 @@ func (h handlers) login(c *gin.Context) error {
 	if !ok {
 		// The attempt stays counted. The email is not logged: people
 		// sometimes type their password into the email box.
-		h.log.LogAttrs(ctx, slogInfo, "sign-in failed", attrRequest(c)...)
+		h.log.LogAttrs(ctx, slog.LevelInfo, "sign-in failed", attrRequest(c)...)
 		page.Error = msgIncorrect
 		return h.showLogin(c, http.StatusUnauthorized, page)
 	}
@@ -137,7 +138,7 @@ func (h handlers) login(c *gin.Context) error {
 	if !h.writeSession(c, h.sessions.NewSignedIn(employee.ID, employee.Email, employee.SessionGeneration)) {
 		return nil
 	}
-	h.log.LogAttrs(ctx, slogInfo, "signed in", append(attrRequest(c), attrEmployee(employee.ID, employee.Email)...)...)
+	h.log.LogAttrs(ctx, slog.LevelInfo, "signed in", append(attrRequest(c), attrEmployee(employee.ID, employee.Email)...)...)
 	c.Redirect(http.StatusSeeOther, page.Next)
 	return nil
 }
@@ -276,7 +277,7 @@ func (h handlers) logout(c *gin.Context) error {
 	if !h.writeSession(c, h.sessions.NewAnonymous()) {
 		return nil
 	}
-	h.log.LogAttrs(c.Request.Context(), slogInfo, "signed out", append(attrRequest(c), attrEmployee(s.EmployeeID, s.Email)...)...)
+	h.log.LogAttrs(c.Request.Context(), slog.LevelInfo, "signed out", append(attrRequest(c), attrEmployee(s.EmployeeID, s.Email)...)...)
 	c.Redirect(http.StatusSeeOther, loginPath+"?signed_out=1")
 	return nil
 }
