@@ -60,7 +60,9 @@ type release struct {
 type rehearsal struct {
 	start   time.Time
 	standin bool
-	bake    time.Duration
+	// tlsDir holds the database's certificate files (writeDatabaseTLS).
+	tlsDir string
+	bake   time.Duration
 
 	id, work, src, network string
 	root                   string
@@ -283,11 +285,19 @@ func (r *rehearsal) setup(ctx context.Context) error {
 		admin + ":password::":         randomHex(12),
 	}
 	label := "coffee-suppliers.rehearsal=" + r.id
+	r.tlsDir = filepath.Join(r.work, "db-tls")
+	if err := writeDatabaseTLS(r.tlsDir); err != nil {
+		return err
+	}
+	// TLS only, as RDS with the data stack's parameter group; the health
+	// check uses the server's socket, which that setting allows.
 	if _, err := docker(ctx, "run", "-d", "--name", r.id+"-db", "--network", r.network, "--network-alias", "db", "--label", label,
-		"-e", "MYSQL_ROOT_PASSWORD="+r.rootPassword, "-e", "MYSQL_DATABASE=COFFEE",
-		"--health-cmd", `MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql --protocol=TCP -h 127.0.0.1 -uroot -e 'SELECT 1' >/dev/null`,
+		"-e", "MYSQL_ROOT_PASSWORD="+r.rootPassword, "-e", "MYSQL_DATABASE=COFFEE", "-v", r.tlsDir+":"+dbTLSMount+":ro",
+		"--health-cmd", `MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql -uroot -e 'SELECT 1' >/dev/null`,
 		"--health-interval", "2s", "--health-retries", "90",
-		r.image("mysql:8.4", "coffee-standin/mariadb:10.11")); err != nil {
+		r.image("mysql:8.4", "coffee-standin/mariadb:10.11"),
+		"--ssl-ca="+dbTLSMount+"ca.pem", "--ssl-cert="+dbTLSMount+"server-cert.pem", "--ssl-key="+dbTLSMount+"server-key.pem",
+		"--require-secure-transport=ON"); err != nil {
 		return err
 	}
 	id, err := docker(ctx, "run", "-d", "--name", r.id+"-registry", "--label", label, "--read-only", "--cap-drop", "ALL",
@@ -419,6 +429,17 @@ func (r *rehearsal) prepareSource(ctx context.Context) error {
 			return err
 		}
 	}
+	// The images' RDS certificate bundle is the rehearsal database's CA.
+	ca, err := os.ReadFile(filepath.Join(r.tlsDir, "ca.pem"))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(r.src, filepath.Dir(rdsCABundlePath)), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(r.src, rdsCABundlePath), ca, 0o644); err != nil {
+		return err
+	}
 	return r.git(ctx, "init", "-q") // the releases' commits follow
 }
 
@@ -467,6 +488,7 @@ func (r *rehearsal) build(ctx context.Context, rel *release) error {
 		cmd.Env = append(os.Environ(), "SERVICE="+svc, "REPOSITORY_URI="+r.registry+"/coffee-suppliers-rehearsal/"+svc,
 			"CODEBUILD_RESOLVED_SOURCE_VERSION="+rel.Commit, "CODEBUILD_BUILD_NUMBER="+r.id+"-"+rel.Name+"-"+svc)
 		cmd.Env = append(cmd.Env, r.renderEnv(svc)...)
+		cmd.Env = append(cmd.Env, "RDS_CA_BUNDLE="+rdsCABundlePath)
 		if r.standin {
 			cmd.Env = append(cmd.Env, "GO_IMAGE=coffee-standin/golang:1.26-bookworm", "RUNTIME_IMAGE=coffee-standin/distroless-static:nonroot")
 		}
@@ -482,7 +504,7 @@ func (r *rehearsal) build(ctx context.Context, rel *release) error {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
-		for _, f := range []string{"release/imageDetail.json", "release/taskdef.json", "release/appspec.yaml", "migration/suppliersdb"} {
+		for _, f := range []string{"release/imageDetail.json", "release/taskdef.json", "release/appspec.yaml", "migration/suppliersdb", "migration/rds-ca-bundle.pem"} {
 			if err := os.Rename(filepath.Join(r.src, f), filepath.Join(dir, filepath.Base(f))); err != nil {
 				return fmt.Errorf("the build left no %s: %w", f, err)
 			}
@@ -521,8 +543,10 @@ func tail(s string, n int) string {
 // build does inside the VPC.
 func (r *rehearsal) migrate(ctx context.Context, rel *release) error {
 	bin := filepath.Join(rel.Dir, "customer", "suppliersdb")
+	bundle := filepath.Join(rel.Dir, "customer", "rds-ca-bundle.pem")
 	out, err := exec.CommandContext(ctx, "docker", "run", "--rm", "--network", r.network, "--label", "coffee-suppliers.rehearsal="+r.id,
-		"--read-only", "--cap-drop", "ALL", "--user", "65532:65532", "-v", bin+":/suppliersdb:ro",
+		"--read-only", "--cap-drop", "ALL", "--user", "65532:65532", "-v", bin+":/suppliersdb:ro", "-v", bundle+":/rds-ca-bundle.pem:ro",
+		"-e", "APP_DB_TLS=verify", "-e", "APP_DB_CA_FILE=/rds-ca-bundle.pem",
 		"-e", "APP_DB_HOST=db", "-e", "APP_DB_NAME=COFFEE", "-e", "APP_DB_USER=root", "-e", "APP_DB_PASSWORD="+r.rootPassword,
 		"-e", "CUSTOMER_DB_PASSWORD="+r.secrets["arn:aws:secretsmanager:eu-west-1:000000000000:secret:coffee-suppliers-rehearsal/customer-db-password"],
 		"-e", "EMPLOYEE_DB_PASSWORD="+r.secrets["arn:aws:secretsmanager:eu-west-1:000000000000:secret:coffee-suppliers-rehearsal/employee-db-password"],
