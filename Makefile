@@ -9,22 +9,23 @@ N ?= 50
 .PHONY: help env screenshots diagram cost-estimate run test test-mysql ci lint fmt build migrate seed fuzz account-add account-reset account-sign-out-everywhere account-unlock images push standins up down deploy teardown lint-cfn bench bench-go benchstat rehearse
 
 # Images: `make images` builds coffee-suppliers/{customer,employee,suppliersdb}
-# from the official base images; STANDIN=1 uses the local stand-ins of
-# containers/stand-ins/ instead (building them first), and GO_IMAGE /
-# RUNTIME_IMAGE name any others.
+# (IMAGES: which of them) from the official base images; STANDIN=1 uses the
+# local stand-ins of containers/stand-ins/ instead (building them first;
+# the runtime's for the target platform, as the Go build runs on this
+# machine's), and GO_IMAGE / RUNTIME_IMAGE name any others.
 IMAGE_REPO ?= coffee-suppliers
 IMAGE_TAG ?= dev
 VCS_REF ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 ifeq ($(STANDIN),1)
 GO_IMAGE ?= coffee-standin/golang:1.26-bookworm
-RUNTIME_IMAGE ?= coffee-standin/distroless-static:nonroot
 # Offline, the images get a stand-in CA in place of AWS's RDS bundle: it
 # verifies no real database, and is never committed (.gitignore).
 RDS_CA_BUNDLE ?= containers/stand-ins/rds-ca-bundle.pem
 endif
-IMAGE_ARGS = $(if $(GO_IMAGE),--build-arg GO_IMAGE=$(GO_IMAGE)) \
-	$(if $(RUNTIME_IMAGE),--build-arg RUNTIME_IMAGE=$(RUNTIME_IMAGE)) \
+# image_args PLATFORM: the build arguments for one platform's images.
+image_args = $(if $(GO_IMAGE),--build-arg GO_IMAGE=$(GO_IMAGE)) \
+	$(if $(RUNTIME_IMAGE),--build-arg RUNTIME_IMAGE=$(RUNTIME_IMAGE),$(if $(filter 1,$(STANDIN)),--build-arg RUNTIME_IMAGE=$(call standin_runtime,$(1)))) \
 	$(if $(RDS_CA_BUNDLE),--build-arg RDS_CA_BUNDLE=$(RDS_CA_BUNDLE)) \
 	--build-arg VCS_REF=$(VCS_REF) --build-arg VERSION=$(VERSION)
 
@@ -86,18 +87,39 @@ build:
 	CGO_ENABLED=0 go build -trimpath -o bin/suppliersdb ./pkg/suppliers/cmd/suppliersdb
 
 ## images: the three images, tagged $(IMAGE_REPO)/NAME:$(IMAGE_TAG), for PLATFORM (linux/amd64) (needs Docker with BuildKit)
-# BuildKit is on by default in current Docker; older clients need asking.
-# PLATFORM is the task definitions' CPU (X86_64): on an arm64 machine (every
-# current Mac) Docker builds amd64 images through emulation, which the tasks
-# need; an image of the workstation's own CPU would stop with "exec format
-# error". deploy.sh passes the platform the services stack names.
+# PLATFORM is the task definitions' CPU (X86_64; linux/arm64 for ARM64, which
+# deploy.sh passes for a service on Graviton). The Dockerfiles compile on
+# this machine's CPU for the target's, so no build needs an emulator: an
+# image of the wrong CPU would stop its tasks with "exec format error".
+# PLATFORMS=linux/amd64,linux/arm64 with REGISTRY builds every platform's
+# image, pushes each as $(REGISTRY)/$(IMAGE_REPO)/NAME:$(IMAGE_TAG)-ARCH and
+# then ONE multi-architecture manifest list as …/NAME:$(IMAGE_TAG): the
+# engine's own builder, one platform at a time, as Docker's classic image
+# store holds one platform per tag (buildx's docker-container driver would
+# need the moby/buildkit image, which an offline machine cannot pull).
+IMAGES ?= customer employee suppliersdb
 PLATFORM ?= linux/amd64
+PLATFORMS ?= $(PLATFORM)
+dockerfile_customer := services/customer/Dockerfile
+dockerfile_employee := services/employee/Dockerfile
+dockerfile_suppliersdb := pkg/suppliers/cmd/suppliersdb/Dockerfile
+standin_runtime = coffee-standin/distroless-static:nonroot$(if $(filter linux/arm64,$(1)),-arm64)
+comma := ,
+platform_list := $(subst $(comma), ,$(PLATFORMS))
+define newline
+
+
+endef
+multi_ref = $(REGISTRY)/$(IMAGE_REPO)/$(1):$(IMAGE_TAG)
 images: export DOCKER_BUILDKIT := 1
 images: $(if $(filter 1,$(STANDIN)),standins containers/stand-ins/rds-ca-bundle.pem)
-	docker build --platform $(PLATFORM) $(IMAGE_ARGS) -f services/customer/Dockerfile -t $(IMAGE_REPO)/customer:$(IMAGE_TAG) .
-	docker build --platform $(PLATFORM) $(IMAGE_ARGS) -f services/employee/Dockerfile -t $(IMAGE_REPO)/employee:$(IMAGE_TAG) .
-	docker build --platform $(PLATFORM) $(IMAGE_ARGS) -f pkg/suppliers/cmd/suppliersdb/Dockerfile -t $(IMAGE_REPO)/suppliersdb:$(IMAGE_TAG) .
+ifeq ($(words $(platform_list)),1)
+	$(foreach n,$(IMAGES),docker build --platform $(PLATFORMS) $(call image_args,$(PLATFORMS)) -f $(dockerfile_$(n)) -t $(IMAGE_REPO)/$(n):$(IMAGE_TAG) .$(newline))
 	@docker image ls --format '{{.Repository}}:{{.Tag}}\t{{.Size}}' | grep '^$(IMAGE_REPO)/.*:$(IMAGE_TAG)\b'
+else
+	@test -n "$(REGISTRY)" || { echo "make images PLATFORMS=$(PLATFORMS) pushes a multi-architecture manifest: set REGISTRY=host[:port]" >&2; exit 2; }
+	$(foreach n,$(IMAGES),$(foreach p,$(platform_list),docker build --platform $(p) $(call image_args,$(p)) -f $(dockerfile_$(n)) -t $(call multi_ref,$(n))-$(notdir $(p)) .$(newline)docker push --quiet $(call multi_ref,$(n))-$(notdir $(p))$(newline))docker buildx imagetools create -t $(call multi_ref,$(n)) $(foreach p,$(platform_list),$(call multi_ref,$(n))-$(notdir $(p)))$(newline))
+endif
 
 ## push: push the three images to REGISTRY (e.g. 127.0.0.1:5000), tagged with the commit
 # As the pipeline pushes to ECR (after `aws ecr get-login-password | docker

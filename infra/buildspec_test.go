@@ -59,7 +59,7 @@ func requireDocker(t *testing.T) {
 	if _, err := docker(t.Context(), "info"); err != nil {
 		need("no Docker engine answers")
 	}
-	for _, image := range []string{registryImage, goImage, runtimeImage} {
+	for _, image := range []string{registryImage, goImage, runtimeImage, runtimeImage + "-arm64"} {
 		if _, err := docker(t.Context(), "image", "inspect", image); err != nil {
 			need("no image " + image)
 		}
@@ -165,7 +165,9 @@ func buildspecCommands(t *testing.T, phases ...string) (shell string, commands [
 // the local registry in ECR's place, and checks what they leave for the
 // pipeline: the image pushed under the commit's tag, imageDetail.json
 // naming it, a task definition ECS accepts once CodeDeploy has put the
-// image in, an AppSpec matching it, and the migration binary.
+// image in, an AppSpec matching it, and the migration binary. The employee
+// builds as in infra/params/graviton.json, on ARM64: its image is arm64
+// (cross-compiled on this amd64 machine) and so is its task definition.
 func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 	t.Parallel()
 	requireDocker(t)
@@ -198,6 +200,13 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 				"GO_IMAGE="+goImage, "RUNTIME_IMAGE="+runtimeImage, "RDS_CA_BUNDLE="+standInCABundle, "DB_PASSWORD_SECRET_ARN="+dbSecretArn(svc))
 			for k, v := range fakeAccount {
 				cmd.Env = append(cmd.Env, k+"="+v)
+			}
+			platform := map[string]string{"customer": "linux/amd64", "employee": "linux/arm64"}[svc]
+			if platform == "linux/arm64" {
+				// The runtime for both CPUs under one name, as
+				// gcr.io's distroless is: the migration's build in the
+				// same project stays amd64.
+				cmd.Env = append(cmd.Env, "ENV_NAME=graviton", "RUNTIME_IMAGE="+multiArchRuntime(t, registry))
 			}
 			tag := strings.TrimSpace(string(commit))[:12]
 			// The images the build makes go, whether or not it succeeds.
@@ -264,6 +273,17 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			if pem := readFile(t, dir, "migration/rds-ca-bundle.pem"); !bytes.HasPrefix(bytes.TrimSpace(pem), []byte("-----BEGIN CERTIFICATE-----")) {
 				t.Errorf("migration/rds-ca-bundle.pem is not a PEM certificate bundle: %.60q", pem)
 			}
+			var td struct {
+				RuntimePlatform struct{ CpuArchitecture string }
+			}
+			decode(t, taskdef, &td)
+			arch, err := docker(t.Context(), "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", detail.ImageURI)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := map[string]string{"linux/amd64": "X86_64", "linux/arm64": "ARM64"}[platform]; arch != platform || td.RuntimePlatform.CpuArchitecture != want {
+				t.Errorf("the build made a %s image for a %s task definition, want %s and %s", arch, td.RuntimePlatform.CpuArchitecture, platform, want)
+			}
 			var images struct{ Labels map[string]string }
 			inspect, err := docker(t.Context(), "image", "inspect", "--format", "{{json .Config}}", detail.ImageURI)
 			if err != nil {
@@ -275,6 +295,31 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			}
 		})
 	}
+}
+
+// multiArchRuntime pushes the amd64 and arm64 runtime stand-ins to the
+// registry as one multi-architecture image and returns its name.
+func multiArchRuntime(t *testing.T, registry string) string {
+	t.Helper()
+	list := registry + "/coffee-standin/distroless-static:nonroot"
+	var parts []string
+	for _, arch := range []string{"amd64", "arm64"} {
+		local, remote := runtimeImage, list+"-"+arch
+		if arch == "arm64" {
+			local += "-arm64"
+		}
+		for _, args := range [][]string{{"tag", local, remote}, {"push", "--quiet", remote}} {
+			if _, err := docker(t.Context(), args...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Cleanup(func() { _, _ = docker(context.Background(), "rmi", remote) })
+		parts = append(parts, remote)
+	}
+	if _, err := docker(t.Context(), append([]string{"buildx", "imagetools", "create", "-t", list}, parts...)...); err != nil {
+		t.Fatal(err)
+	}
+	return list
 }
 
 func readFile(t *testing.T, dir, name string) []byte {

@@ -16,8 +16,9 @@
 # The first deployment: the services stack needs images for its first task
 # definitions, and the pipelines stack needs the services for its CodeDeploy
 # deployment groups. So once the registry exists, this script builds the
-# images from the working copy (make images) for the CPU architecture of the
-# task definitions, checks that, pushes them tagged bootstrap-COMMIT (not the
+# images from the working copy (make images), each for the CPU architecture
+# of its task definition (services.CustomerCpuArchitecture and
+# EmployeeCpuArchitecture), checks that, pushes them tagged bootstrap-COMMIT (not the
 # plain commit tag, so the pipeline's first release builds its own image),
 # creates the services stack, and runs the first migration as a one-off ECS
 # task in the private subnets, waiting for it. CUSTOMER_IMAGE_TAG,
@@ -232,7 +233,7 @@ image_exists() { # image_exists REPOSITORY TAG
 # bootstrap_images: the first images, built here for the task definitions'
 # CPU, checked, pushed.
 bootstrap_images() {
-  local tag svc ref arch pushed missing=()
+  local tag svc ref arch pushed platform p missing=()
   tag=bootstrap-$(git rev-parse --short=12 HEAD)
   CUSTOMER_IMAGE_TAG=${CUSTOMER_IMAGE_TAG:-$tag}
   EMPLOYEE_IMAGE_TAG=${EMPLOYEE_IMAGE_TAG:-$tag}
@@ -246,14 +247,20 @@ bootstrap_images() {
   done
   [ ${#missing[@]} -gt 0 ] || return 0
   git diff --quiet HEAD || echo "WARNING: the working copy has uncommitted changes; the first images include them but are tagged $tag"
-  echo "==> the first images, $tag for $platform: ${missing[*]}"
   ecr_login
-  make images IMAGE_REPO="$registry/$prefix" IMAGE_TAG="$tag" PLATFORM="$platform"
+  # One make per platform, each with the images whose task definition runs on it.
+  for p in $(printf '%s\n' "${platform_of[@]}" | sort -u); do
+    local images=()
+    for svc in "${missing[@]}"; do [ "${platform_of[$svc]}" != "$p" ] || images+=("$svc"); done
+    [ ${#images[@]} -gt 0 ] || continue
+    echo "==> the first images, $tag for $p: ${images[*]}"
+    make images IMAGE_REPO="$registry/$prefix" IMAGE_TAG="$tag" PLATFORM="$p" IMAGES="${images[*]}"
+  done
   for svc in "${missing[@]}"; do
-    ref=$registry/$prefix/$svc:$tag
+    ref=$registry/$prefix/$svc:$tag platform=${platform_of[$svc]}
     arch=$(docker image inspect --format '{{.Architecture}}' "$ref")
     [ "linux/$arch" = "$platform" ] ||
-      die "$ref was built for linux/$arch, but the task definitions run on $platform: its tasks would stop with 'exec format error'. Let Docker build for $platform (Docker Desktop does; on Linux install QEMU's binfmt handlers), then run again."
+      die "$ref was built for linux/$arch, but its task definition runs on $platform: its tasks would stop with 'exec format error'. Build it for $platform (the Dockerfiles cross-compile: Docker with BuildKit needs no emulator), then run again."
     docker push --quiet "$ref" >/dev/null
     # What ECR now holds under the tag is the image checked above.
     pushed=$(aws ecr describe-images --repository-name "$prefix/$svc" --image-ids imageTag="$tag" --query 'imageDetails[0].imageDigest' --output text)
@@ -282,7 +289,10 @@ pull_agent() {
     image_exists "$repo" "$tag" && continue
     echo "==> the CloudWatch agent into the pull-through cache: $ref"
     ecr_login
-    docker pull --quiet --platform "$platform" "$ref" >/dev/null
+    # The agent runs beside each service, on the service's CPU.
+    for p in $(printf '%s\n' "${platform_of[customer]}" "${platform_of[employee]}" | sort -u); do
+      docker pull --quiet --platform "$p" "$ref" >/dev/null
+    done
   done
 }
 
@@ -391,7 +401,10 @@ deploy() {
   registry=$(output registry CustomerRepositoryUri)
   registry=${registry%%/*}
   account=${registry%%.*}
-  platform=$(go run ./infra/cmd/stackparams platform infra/templates/services.yaml)
+  # Each image's Docker platform, from its task definition's CPU architecture.
+  platforms=$(go run ./infra/cmd/stackparams platform "$params" infra/templates/services.yaml)
+  declare -gA platform_of=()
+  while read -r image p; do platform_of[$image]=$p; done <<<"$platforms"
   echo "==> the service-linked roles of ECS and its auto scaling"
   linked_role ecs.amazonaws.com
   linked_role ecs.application-autoscaling.amazonaws.com

@@ -345,6 +345,29 @@ func TestDeployImagesForTheTaskDefinitionsCPU(t *testing.T) {
 	}
 }
 
+// TestDeployBuildsEachImageForItsServicesCPU: with the administration on
+// Graviton, its first image is arm64 and the catalogue's and the
+// migration's stay amd64, each checked before the services stack.
+func TestDeployBuildsEachImageForItsServicesCPU(t *testing.T) {
+	t.Parallel()
+	dir := paramsDir(t, "dev", func(p map[string]map[string]string) { p["services"]["EmployeeCpuArchitecture"] = "ARM64" })
+	w := emptyAccount()
+	w.Workstation = "amd64"
+	r := deploySh(t, w, map[string]string{"PARAMS_DIR": dir}, "deploy", "dev")
+	r.mustSucceed(t)
+	tag := "bootstrap-" + commit(t)
+	for img, arch := range map[string]string{"customer": "amd64", "employee": "arm64", "suppliersdb": "amd64"} {
+		if got := r.w.ECR["coffee-suppliers-dev/"+img][tag]; !strings.HasPrefix(got, "sha256:"+arch) {
+			t.Errorf("ECR's %s:%s is %q, want an %s image", img, tag, got, arch)
+		}
+	}
+	for _, p := range []string{"linux/amd64", "linux/arm64"} {
+		r.before(t, "the "+p+" pull of the agent", func(c call) bool {
+			return c.has("docker", "pull") && first(c.flag("--platform")) == p && strings.HasSuffix(c.String(), " "+agentImage(t))
+		}, "the services stack", deployOf("services"))
+	}
+}
+
 func TestDeployStopsOnAnImageForAnotherCPU(t *testing.T) {
 	t.Parallel()
 	w := emptyAccount()

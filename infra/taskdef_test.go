@@ -35,6 +35,9 @@ var pseudo = map[string]string{
 	// The environment's pool size: the build project's copy of the
 	// services stack's parameter.
 	"DatabasePoolSize": "<DB_POOL_SIZE>",
+	// The service's CPU architecture: render.sh's copy of the services
+	// stack's parameter.
+	"CustomerCpuArchitecture": "<CPU_ARCHITECTURE>", "EmployeeCpuArchitecture": "<CPU_ARCHITECTURE>",
 }
 
 // asDeployed renders a template value as deployment/'s files write it:
@@ -242,6 +245,9 @@ func TestTaskDefinitionDriftIsCaught(t *testing.T) {
 			at(td, "containerDefinitions", 0, "portMappings", 0).(map[string]any)["containerPort"] = 8081
 		},
 		"size": func(td map[string]any) { td["memory"] = "2048" },
+		"a fixed CPU architecture": func(td map[string]any) {
+			td["runtimePlatform"].(map[string]any)["cpuArchitecture"] = "X86_64"
+		},
 		"log group": func(td map[string]any) {
 			at(td, "containerDefinitions", 0, "logConfiguration", "options").(map[string]any)["awslogs-group"] = "/ecs/x"
 		},
@@ -287,11 +293,12 @@ func TestTaskDefinitionDriftIsCaught(t *testing.T) {
 func TestTaskDefinitionPlaceholders(t *testing.T) {
 	t.Parallel()
 	// render.sh reads DB_POOL_SIZE from the environment's parameter file
-	// (TestRenderTakesThePoolSizeFromTheParameters).
-	provided := map[string]bool{"IMAGE1_NAME": true, "AWS_REGION": true, "DB_POOL_SIZE": true}
+	// (TestRenderTakesThePoolSizeFromTheParameters), and CPU_ARCHITECTURE
+	// too (TestRenderTakesTheCpuArchitectureFromTheParameters).
+	provided := map[string]bool{"IMAGE1_NAME": true, "AWS_REGION": true, "DB_POOL_SIZE": true, "CPU_ARCHITECTURE": true}
 	for _, svc := range services {
 		b := resource(t, "pipelines", title(svc)+"BuildProject", "AWS::CodeBuild::Project")
-		have := map[string]bool{"IMAGE1_NAME": true, "AWS_REGION": true, "DB_POOL_SIZE": true}
+		have := map[string]bool{"IMAGE1_NAME": true, "AWS_REGION": true, "DB_POOL_SIZE": true, "CPU_ARCHITECTURE": true}
 		for _, e := range list(at(b.Properties, "Environment", "EnvironmentVariables")) {
 			have[cfn.Scalar(at(e, "Name"))] = true
 			provided[cfn.Scalar(at(e, "Name"))] = true

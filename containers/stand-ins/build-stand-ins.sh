@@ -11,6 +11,7 @@
 #   debian:bookworm                            → coffee-standin/debian:bookworm
 #   golang:1.26-bookworm                       → coffee-standin/golang:1.26-bookworm
 #   gcr.io/distroless/static-debian12:nonroot  → coffee-standin/distroless-static:nonroot
+#     and its linux/arm64 variant (Graviton)   → coffee-standin/distroless-static:nonroot-arm64
 #   mariadb:10.11 (for mysql:8.4)              → coffee-standin/mariadb:10.11
 #   haproxy:2.6                                → coffee-standin/haproxy:2.6
 #   registry:3 (the ECR stand-in)              → coffee-standin/registry:3
@@ -44,6 +45,7 @@ GO_MINOR=1.26
 BASE=coffee-standin/debian:$SUITE
 GOLANG=coffee-standin/golang:$GO_MINOR-$SUITE
 DISTROLESS=coffee-standin/distroless-static:nonroot
+DISTROLESS_ARM64=$DISTROLESS-arm64
 MARIADB=coffee-standin/mariadb:10.11
 HAPROXY=coffee-standin/haproxy:2.6
 REGISTRY=coffee-standin/registry:3
@@ -177,10 +179,15 @@ fi
 # --- gcr.io/distroless/static-debian12:nonroot -------------------------------
 # What a static Go binary needs and nothing else: CA certificates, the nonroot
 # user (65532) and its home, a world-writable /tmp. No shell, no package
-# manager. Assembled as a tar so ownership and modes are exact.
-note "$DISTROLESS  (scratch + CA certificates + nonroot 65532)"
-if wanted "$DISTROLESS"; then
-  fs=$work/distroless
+# manager. Assembled as a tar so ownership and modes are exact. It holds no
+# program, so the same files make the linux/arm64 variant without an
+# emulator: the last stage of the Dockerfiles when they build for Graviton
+# (their Go build runs on this machine's CPU and cross-compiles).
+note "$DISTROLESS, $DISTROLESS_ARM64  (scratch + CA certificates + nonroot 65532)"
+distroless_tar=
+distroless_files() { # the runtime's files as a tar, made once
+  [ -z "$distroless_tar" ] || return 0
+  local fs=$work/distroless
   mkdir -p "$fs/etc/ssl/certs" "$fs/tmp" "$fs/home/nonroot" "$fs/root"
   cp /etc/ssl/certs/ca-certificates.crt "$fs/etc/ssl/certs/"
   cat >"$fs/etc/passwd" <<'EOF'
@@ -205,16 +212,31 @@ EOF
   chmod 1777 "$fs/tmp"
   chmod 700 "$fs/root" "$fs/home/nonroot"
   chown 65532:65532 "$fs/home/nonroot"
-  tar --numeric-owner -C "$fs" -c . |
-    docker import \
-      --change 'USER 65532' \
-      --change 'WORKDIR /home/nonroot' \
-      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-      --change 'ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
-      --message "distroless-style static runtime (coffee-suppliers stand-in)" \
-      - "$DISTROLESS" >/dev/null
-  built+=("$DISTROLESS")
-fi
+  distroless_tar=$work/distroless.tar
+  tar --numeric-owner -C "$fs" -cf "$distroless_tar" .
+}
+# A build rather than docker import, which sets no architecture on older
+# engines; FROM scratch and ADD (which unpacks the tar, owners and modes
+# kept) run nothing, so any platform builds here.
+import_distroless() { # IMAGE PLATFORM
+  distroless_files
+  cat >"$work/Dockerfile.distroless" <<'EOF'
+FROM scratch
+ADD distroless.tar /
+USER 65532
+WORKDIR /home/nonroot
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
+LABEL org.opencontainers.image.description="distroless-style static runtime (coffee-suppliers stand-in)"
+EOF
+  if ! tar -c -C "$work" Dockerfile.distroless distroless.tar |
+    DOCKER_BUILDKIT=1 docker build --platform "$2" -f Dockerfile.distroless -t "$1" - >"$work/distroless.log" 2>&1; then
+    tail -n 20 "$work/distroless.log" >&2
+    die "building $1 failed"
+  fi
+  built+=("$1")
+}
+if wanted "$DISTROLESS"; then import_distroless "$DISTROLESS" "linux/$arch"; fi
+if wanted "$DISTROLESS_ARM64"; then import_distroless "$DISTROLESS_ARM64" linux/arm64; fi
 
 # --- mariadb:10.11 and haproxy:2.6 from Debian's packages --------------------
 build_from_base() { # IMAGE DIR
@@ -258,6 +280,8 @@ docker rm "$cid" >/dev/null
 for f in etc/ssl/certs/ca-certificates.crt etc/passwd etc/group tmp/ home/nonroot/; do
   grep -qx "$f" "$work/distroless.files" || die "$DISTROLESS lacks /$f"
 done
+platform=$(docker image inspect --format '{{.Os}}/{{.Architecture}}' "$DISTROLESS_ARM64")
+[ "$platform" = linux/arm64 ] || die "$DISTROLESS_ARM64 is for $platform, want linux/arm64"
 echo "    ok"
 
 note "built: ${built[*]:-nothing (all present)}"

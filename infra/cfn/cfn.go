@@ -177,7 +177,8 @@ func Overrides(paramsPath, templatePath, stack string) ([]string, error) {
 // AllOverrides checks a whole parameter file against the templates of
 // dir (STACK.yaml for each of stacks) and the environment's name against
 // each template's EnvName: every stack the file names must be one of
-// stacks, every parameter declared, every value allowed. It returns each
+// stacks, every parameter declared, every value allowed, no ARM64 task
+// definition on Fargate Spot (CheckSpot). It returns each
 // stack's Key=Value words, or every problem found at once.
 func AllOverrides(paramsPath, dir, env string, stacks []string) (map[string][]string, error) {
 	all, err := readParams(paramsPath)
@@ -205,6 +206,8 @@ func AllOverrides(paramsPath, dir, env string, stacks []string) (map[string][]st
 		w, err := overrides(all[stack], t, fmt.Sprintf("%s: stack %s", paramsPath, stack))
 		if err != nil {
 			errs = append(errs, err)
+		} else if err := CheckSpot(t, all[stack]); err != nil {
+			errs = append(errs, fmt.Errorf("%s: stack %s: %w", paramsPath, stack, err))
 		}
 		words[stack] = w
 	}
@@ -212,6 +215,15 @@ func AllOverrides(paramsPath, dir, env string, stacks []string) (map[string][]st
 		return nil, err
 	}
 	return words, nil
+}
+
+// StackParams is one stack's parameters in an environment's parameter file.
+func StackParams(paramsPath, stack string) (map[string]string, error) {
+	all, err := readParams(paramsPath)
+	if err != nil {
+		return nil, err
+	}
+	return all[stack], nil
 }
 
 func readParams(paramsPath string) (map[string]map[string]string, error) {
@@ -297,33 +309,130 @@ func CheckValue(p map[string]any, value string) error {
 	return nil
 }
 
-// Platform is the Docker platform (linux/amd64 or linux/arm64) of the
-// CPU architecture every task definition of the template names; a
-// template without one, or with two, is an error.
-func Platform(t *Template) (string, error) {
-	platforms := map[string]string{"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
-	found := map[string]bool{}
+// dockerPlatforms are the Docker platforms of ECS's CPU architectures.
+var dockerPlatforms = map[string]string{"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+
+// resolve is a scalar property's value with params: a literal, or a
+// {"Ref": parameter} as params gives it, else the parameter's Default.
+func resolve(t *Template, params map[string]string, v any) (string, bool) {
+	m, isMap := v.(map[string]any)
+	if !isMap {
+		return Scalar(v), v != nil
+	}
+	name, _ := m["Ref"].(string)
+	p, ok := t.Parameters[name]
+	if len(m) != 1 || !ok {
+		return "", false
+	}
+	if value, given := params[name]; given {
+		return value, true
+	}
+	d, ok := p["Default"]
+	return Scalar(d), ok
+}
+
+// architecture is a task definition's CpuArchitecture with params.
+func architecture(t *Template, params map[string]string, name string) (string, error) {
+	rp, _ := t.Resources[name].Properties["RuntimePlatform"].(map[string]any)
+	arch, ok := resolve(t, params, rp["CpuArchitecture"])
+	if !ok {
+		return "", fmt.Errorf("task definition %s: no RuntimePlatform.CpuArchitecture (a value or a parameter)", name)
+	}
+	if _, known := dockerPlatforms[arch]; !known {
+		return "", fmt.Errorf("task definition %s: unknown CpuArchitecture %q", name, arch)
+	}
+	return arch, nil
+}
+
+var repositoryExport = regexp.MustCompile(`-([A-Z][a-z]+)RepositoryUri"`)
+
+// Platforms maps each image the template's task definitions run (customer,
+// employee, suppliersdb: named by the repository export of the first
+// container's image) to the Docker platform (linux/amd64, linux/arm64) of
+// its task definition's CPU architecture, parameters resolved with params.
+func Platforms(t *Template, params map[string]string) (map[string]string, error) {
+	out := map[string]string{}
 	for _, name := range slices.Sorted(maps.Keys(t.Resources)) {
 		r := t.Resources[name]
 		if r.Type != "AWS::ECS::TaskDefinition" {
 			continue
 		}
-		rp, _ := r.Properties["RuntimePlatform"].(map[string]any)
-		arch, ok := rp["CpuArchitecture"].(string)
-		if !ok {
-			return "", fmt.Errorf("task definition %s: no literal RuntimePlatform.CpuArchitecture", name)
+		arch, err := architecture(t, params, name)
+		if err != nil {
+			return nil, err
 		}
-		p, ok := platforms[arch]
-		if !ok {
-			return "", fmt.Errorf("task definition %s: unknown CpuArchitecture %q", name, arch)
+		containers, _ := r.Properties["ContainerDefinitions"].([]any)
+		image := ""
+		if len(containers) > 0 {
+			b, _ := json.Marshal(containers[0].(map[string]any)["Image"])
+			if m := repositoryExport.FindStringSubmatch(string(b)); m != nil {
+				image = strings.ToLower(m[1])
+			}
 		}
-		found[p] = true
+		if image == "" {
+			return nil, fmt.Errorf("task definition %s: its first container's image names no repository export (…RepositoryUri)", name)
+		}
+		if p, seen := out[image]; seen && p != dockerPlatforms[arch] {
+			return nil, fmt.Errorf("the %s image runs on both %s and %s", image, p, dockerPlatforms[arch])
+		}
+		out[image] = dockerPlatforms[arch]
 	}
-	if len(found) != 1 {
-		return "", fmt.Errorf("want one CPU architecture for every task definition, got %v", slices.Sorted(maps.Keys(found)))
+	return out, nil
+}
+
+// CheckSpot refuses an ECS service whose capacity provider strategy names
+// FARGATE_SPOT while its task definition is ARM64 (params resolved):
+// "Linux tasks with the ARM64 architecture don't support the Fargate Spot
+// capacity provider. Fargate Spot only supports Linux tasks with the X86_64
+// architecture."
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+func CheckSpot(t *Template, params map[string]string) error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(t.Resources)) {
+		r := t.Resources[name]
+		if r.Type != "AWS::ECS::Service" {
+			continue
+		}
+		spot := false
+		strategy, _ := r.Properties["CapacityProviderStrategy"].([]any)
+		for _, item := range strategy {
+			m, _ := item.(map[string]any)
+			if p, _ := resolve(t, params, m["CapacityProvider"]); p == "FARGATE_SPOT" {
+				spot = true
+			}
+		}
+		if !spot {
+			continue
+		}
+		for _, td := range refsTo(t, r.Properties["TaskDefinition"], "AWS::ECS::TaskDefinition") {
+			arch, err := architecture(t, params, td)
+			if err != nil {
+				errs = append(errs, err)
+			} else if arch != "X86_64" {
+				errs = append(errs, fmt.Errorf("service %s runs on Fargate Spot, which takes X86_64 tasks only, but its task definition %s is %s: "+
+					"keep the service X86_64 or take it off Spot", name, td, arch))
+			}
+		}
 	}
-	for p := range found {
-		return p, nil
+	return errors.Join(errs...)
+}
+
+// refsTo lists the resources of type typ that v refers to with Ref,
+// anywhere inside it (an Fn::If's branches included).
+func refsTo(t *Template, v any, typ string) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		if name, ok := x["Ref"].(string); ok && len(x) == 1 && t.Resources[name].Type == typ {
+			return []string{name}
+		}
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			out = append(out, refsTo(t, x[k], typ)...)
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, refsTo(t, e, typ)...)
+		}
 	}
-	return "", nil
+	return out
 }

@@ -2,8 +2,10 @@ package cfn
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -109,26 +111,93 @@ func TestAllOverridesReportsEveryProblem(t *testing.T) {
 	}
 }
 
-func TestPlatformOfTheTaskDefinitions(t *testing.T) {
+// taskDef is a template's task definition resource whose first container
+// runs the image of the repository export REPO, on arch (a literal or a
+// {Ref: …} in YAML).
+func taskDef(name, repo, arch string) string {
+	return "  " + name + ":\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      RuntimePlatform: {CpuArchitecture: " + arch + "}\n" +
+		"      ContainerDefinitions:\n        - Image: !Sub [\"${R}:t\", {R: {\"Fn::ImportValue\": !Sub \"coffee-suppliers-${EnvName}-" + repo + "RepositoryUri\"}}]\n"
+}
+
+const archParam = "Parameters:\n  Arch: {Type: String, Default: X86_64, AllowedValues: [X86_64, ARM64]}\n"
+
+func TestPlatformsOfTheImages(t *testing.T) {
 	t.Parallel()
-	td := func(arch string) string {
-		return "  T" + arch + ":\n    Type: AWS::ECS::TaskDefinition\n    Properties:\n      RuntimePlatform: {CpuArchitecture: " + arch + "}\n"
+	tpl, err := Parse([]byte(archParam + "Resources:\n" + taskDef("A", "Customer", "!Ref Arch") + taskDef("B", "Suppliersdb", "X86_64") + "  S: {Type: AWS::S3::Bucket}\n"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		resources, want string
+		params map[string]string
+		want   string
 	}{
-		{td("X86_64"), "linux/amd64"},
-		{td("ARM64"), "linux/arm64"},
-		{td("X86_64") + td("ARM64"), ""},
-		{"  B: {Type: AWS::S3::Bucket}\n", ""},
+		{nil, "customer=linux/amd64 suppliersdb=linux/amd64"},
+		{map[string]string{"Arch": "ARM64"}, "customer=linux/arm64 suppliersdb=linux/amd64"},
 	} {
-		tpl, err := Parse([]byte("Resources:\n" + tc.resources))
-		if err != nil {
+		got, err := Platforms(tpl, tc.params)
+		var words []string
+		for _, image := range slices.Sorted(maps.Keys(got)) {
+			words = append(words, image+"="+got[image])
+		}
+		if err != nil || strings.Join(words, " ") != tc.want {
+			t.Errorf("Platforms with %v = %v, %v; want %s", tc.params, words, err, tc.want)
+		}
+	}
+	bad, err := Parse([]byte("Resources:\n" + taskDef("A", "Customer", "SPARC")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Platforms(bad, nil); err == nil || !strings.Contains(err.Error(), "SPARC") {
+		t.Errorf("Platforms of a SPARC task definition: %v, want an error naming it", err)
+	}
+}
+
+// spotTemplate: a service on Fargate Spot (or not, by the Provider
+// parameter) running a task definition on Arch.
+const spotTemplate = archParam + "  Provider: {Type: String, Default: FARGATE_SPOT}\nResources:\n" +
+	"  Svc:\n    Type: AWS::ECS::Service\n    Properties:\n      TaskDefinition: !Ref A\n      CapacityProviderStrategy:\n        - {CapacityProvider: !Ref Provider, Weight: 1}\n"
+
+// TestSpotRefusesARM64: Fargate Spot runs X86_64 tasks only, so a Spot
+// service on an ARM64 task definition is refused, in the template and
+// through a parameter file (deploy.sh's check before any stack).
+func TestSpotRefusesARM64(t *testing.T) {
+	t.Parallel()
+	tpl, err := Parse([]byte(spotTemplate + taskDef("A", "Customer", "!Ref Arch")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		params  map[string]string
+		refused bool
+	}{
+		{nil, false},
+		{map[string]string{"Arch": "ARM64"}, true},
+		{map[string]string{"Arch": "ARM64", "Provider": "FARGATE"}, false},
+	} {
+		err := CheckSpot(tpl, tc.params)
+		if (err != nil) != tc.refused || (err != nil && !strings.Contains(err.Error(), "Fargate Spot")) {
+			t.Errorf("CheckSpot with %v: %v, want refused %v", tc.params, err, tc.refused)
+		}
+	}
+	literal, err := Parse([]byte(spotTemplate + taskDef("A", "Customer", "ARM64")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckSpot(literal, nil); err == nil {
+		t.Errorf("CheckSpot passed a Spot service on a literal ARM64 task definition")
+	}
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "services.yaml"), []byte(spotTemplate+taskDef("A", "Customer", "!Ref Arch")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for params, refused := range map[string]bool{`{"services": {"Arch": "ARM64"}}`: true, `{"services": {"Arch": "X86_64"}}`: false} {
+		if err := os.WriteFile(filepath.Join(dir, "p.json"), []byte(params), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		got, err := Platform(tpl)
-		if got != tc.want || (tc.want == "") != (err != nil) {
-			t.Errorf("Platform of\n%s= %q, %v; want %q", tc.resources, got, err, tc.want)
+		_, err := AllOverrides(filepath.Join(dir, "p.json"), dir, "dev", []string{"services"})
+		if (err != nil) != refused {
+			t.Errorf("AllOverrides with %s: %v, want refused %v", params, err, refused)
 		}
 	}
 }

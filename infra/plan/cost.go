@@ -217,7 +217,8 @@ func EstimateCost(p *Platform, prices *PriceTable, a *Assumptions, v Variant) (*
 		taskHours := float64(peakTasks)*t.peakHours + float64(quietTasks)*t.quietHours
 		est.Tasks[s.Name] = taskHours / hours
 		arch, kind := "x86_64", "on-demand"
-		if v.Graviton {
+		// ARM64 as the parameter file gives the service, or as the variant.
+		if v.Graviton || s.Arch == "ARM64" {
 			arch = "arm64"
 		}
 		vcpuKey, gbKey := "fargate_vcpu_hour_"+arch, "fargate_gb_hour_"+arch

@@ -195,3 +195,57 @@ func TestCommittedEstimateIsCurrent(t *testing.T) {
 	t.Logf("baseline %.2f USD a month, %.2f for 12 months; cheapest %s: %.2f a month",
 		r.Baseline.Monthly, r.Baseline.Yearly(), r.Cheapest.Variant.Name, r.Cheapest.Monthly)
 }
+
+// report builds the estimate of an environment's parameter file with the
+// committed prices and assumptions.
+func report(t *testing.T, env string) *Report {
+	t.Helper()
+	prices, err := LoadPrices(pricesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assumptions, err := LoadAssumptions(assumeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := ReadSources(templates, params, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := BuildReport(Inputs{Sources: src, Prices: prices, Assumptions: assumptions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestGravitonVariantIsDeployable: the estimate's Graviton variant is what
+// infra/params/graviton.json deploys (both services ARM64, priced so), and
+// the estimate says where that file is.
+func TestGravitonVariantIsDeployable(t *testing.T) {
+	t.Parallel()
+	for env, want := range map[string]string{"prod": "X86_64", "graviton": "ARM64"} {
+		for _, s := range loadPlatform(t, env, nil).Services {
+			if s.Arch != want {
+				t.Errorf("%s: the %s tasks run on %q, want %s", env, s.Name, s.Arch, want)
+			}
+		}
+	}
+	prod, graviton := report(t, "prod"), report(t, "graviton")
+	var variant *Estimate
+	for _, e := range prod.Variants {
+		if e.Variant.Graviton {
+			variant = e
+		}
+	}
+	if variant == nil {
+		t.Fatal("the estimate has no Graviton variant")
+	}
+	if d := graviton.Baseline.Monthly - variant.Monthly; d > 0.005 || d < -0.005 {
+		t.Errorf("graviton.json's deployment costs %.2f a month, the estimate's Graviton variant %.2f", graviton.Baseline.Monthly, variant.Monthly)
+	}
+	md := prod.Markdown("make cost-estimate")
+	if !strings.Contains(md, "`infra/params/graviton.json`") || !strings.Contains(md, "`CustomerCpuArchitecture`") {
+		t.Errorf("the estimate does not say how to deploy its Graviton variant (infra/params/graviton.json, CustomerCpuArchitecture)")
+	}
+}

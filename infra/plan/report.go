@@ -236,6 +236,8 @@ func (r *Report) Markdown(command string) string {
 	for _, e := range r.Variants {
 		w("| %s | %s | %s | %+.1f%% |\n", e.Variant.Name, usd(e.Monthly), usd(e.Yearly()), 100*(e.Monthly-b0.Monthly)/b0.Monthly)
 	}
+	w("\nThe Graviton variant deploys as it is estimated: `infra/params/graviton.json` is `prod.json` with `CustomerCpuArchitecture` and `EmployeeCpuArchitecture` set to `ARM64` (`make deploy ENV=graviton`; or set the two in any environment's file). ")
+	w("deploy.sh and the pipeline build each service's image for its architecture, cross-compiled without emulation.\n")
 
 	w("\n## Traffic, with auto scaling\n\nThe requests of the assumptions multiplied; auto scaling runs enough tasks for both target-tracking policies (requests per task and CPU), within each service's bounds.\n\n")
 	names := make([]string, 0, len(b0.Tasks))

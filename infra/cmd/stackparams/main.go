@@ -9,21 +9,26 @@
 //	    OUTDIR/STACK.params for each stack, one Key=Value a line (the words
 //	    of `aws cloudformation deploy --parameter-overrides`). Every problem
 //	    is printed, and the exit status is 1.
-//	stackparams platform TEMPLATE.yaml
-//	    the Docker platform (linux/amd64, linux/arm64) of the CPU
-//	    architecture the template's task definitions name.
+//	stackparams platform PARAMS.json TEMPLATE.yaml
+//	    for each image the template's task definitions run, one line
+//	    "IMAGE PLATFORM": the Docker platform (linux/amd64, linux/arm64) of
+//	    its task definition's CPU architecture, with the parameters the file
+//	    gives the template's stack (TEMPLATE's name: services.yaml →
+//	    services).
 package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
 )
 
-const usage = "usage: stackparams check PARAMS.json TEMPLATES ENV OUTDIR STACK… | stackparams platform TEMPLATE.yaml"
+const usage = "usage: stackparams check PARAMS.json TEMPLATES ENV OUTDIR STACK… | stackparams platform PARAMS.json TEMPLATE.yaml"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -49,16 +54,23 @@ func run(args []string) error {
 			}
 		}
 		return nil
-	case len(args) == 2 && args[0] == "platform":
-		t, err := cfn.Load(args[1])
+	case len(args) == 3 && args[0] == "platform":
+		t, err := cfn.Load(args[2])
 		if err != nil {
 			return err
 		}
-		p, err := cfn.Platform(t)
+		stack := strings.TrimSuffix(filepath.Base(args[2]), filepath.Ext(args[2]))
+		params, err := cfn.StackParams(args[1], stack)
 		if err != nil {
-			return fmt.Errorf("%s: %w", args[1], err)
+			return err
 		}
-		fmt.Println(p)
+		platforms, err := cfn.Platforms(t, params)
+		if err != nil {
+			return fmt.Errorf("%s: %w", args[2], err)
+		}
+		for _, image := range slices.Sorted(maps.Keys(platforms)) {
+			fmt.Println(image, platforms[image])
+		}
 		return nil
 	}
 	return fmt.Errorf("%s", usage)
