@@ -1,0 +1,142 @@
+package infra
+
+// The lab's account (AWS Academy style) has its roles made in advance and
+// refuses to create IAM resources: params/lab.json gives the stacks the
+// roles' ARNs, and the stacks then create none and use the given ones.
+
+import (
+	"maps"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
+)
+
+// envStackParams is an environment's parameters for one stack as
+// deploy.sh sends them: the file's, checked, the account's id put in, and
+// values for what only deploy.sh gives (the name, the first images' tags).
+func envStackParams(t *testing.T, env, stack string) map[string]string {
+	t.Helper()
+	words, err := cfn.Overrides(filepath.Join("params", env+".json"), filepath.Join("templates", stack+".yaml"), stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]string{"EnvName": env}
+	for _, w := range words {
+		k, v, _ := strings.Cut(w, "=")
+		if params[k], err = cfn.ResolveAccount(v, pseudoValues["AWS::AccountId"]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, p := range templates(t)[stack].Parameters {
+		if _, given := params[name]; !given && p["Default"] == nil && strings.HasSuffix(name, "ImageTag") {
+			params[name] = "0123456789ab"
+		}
+	}
+	return params
+}
+
+// TestLabCreatesNoIAMResource: with lab.json, no stack creates an IAM
+// resource of any kind, nor gives anything an inline policy.
+func TestLabCreatesNoIAMResource(t *testing.T) {
+	t.Parallel()
+	for _, stack := range stacks {
+		tpl := templates(t)[stack]
+		s := resolveStack(t, tpl, envStackParams(t, "lab", stack))
+		for _, name := range slices.Sorted(maps.Keys(s.Resources)) {
+			if typ := tpl.Resources[name].Type; strings.HasPrefix(typ, "AWS::IAM::") {
+				t.Errorf("%s: with lab.json, %s (%s) is still created; the lab's account may not create IAM resources", stack, name, typ)
+			}
+			if _, ok := s.Resources[name]["Policies"]; ok {
+				t.Errorf("%s: with lab.json, %s still has inline Policies", stack, name)
+			}
+		}
+	}
+}
+
+// roleKey matches the properties that name a role a service assumes.
+var roleKey = regexp.MustCompile(`^(Role|ServiceRole|\w*RoleArn)$`)
+
+// createdRole matches what the resolver makes of !GetAtt ROLE.Arn.
+var createdRole = regexp.MustCompile(`^(\w+)@[0-9a-f]+\.Arn$`)
+
+// TestRoleReferencesFollowTheParameters: every property naming a role, and
+// every export of a role's ARN, is one of the given ARNs with lab.json and
+// a role the stack creates with dev.json.
+func TestRoleReferencesFollowTheParameters(t *testing.T) {
+	t.Parallel()
+	for _, env := range []string{"lab", "dev"} {
+		seen := 0
+		for _, stack := range stacks {
+			tpl := templates(t)[stack]
+			params := envStackParams(t, env, stack)
+			var given []string
+			for p := range cfn.RoleParameters(tpl) {
+				if params[p] != "" {
+					given = append(given, params[p])
+				}
+			}
+			s := resolveStack(t, tpl, params)
+			check := func(where string, v any) {
+				seen++
+				arn := str(v)
+				if env == "lab" {
+					if !slices.Contains(given, arn) {
+						t.Errorf("%s %s: %s names %q, not one of the roles lab.json gives (%s)", env, stack, where, arn, strings.Join(given, ", "))
+					}
+					return
+				}
+				m := createdRole.FindStringSubmatch(arn)
+				if m == nil || tpl.Resources[m[1]].Type != "AWS::IAM::Role" {
+					t.Errorf("%s %s: %s names %q, not a role the stack creates", env, stack, where, arn)
+				}
+			}
+			for _, name := range slices.Sorted(maps.Keys(s.Resources)) {
+				walkKeys(s.Resources[name], name, func(path, key string, v any) {
+					if roleKey.MatchString(key) {
+						check(path, v)
+					}
+				})
+			}
+			for name, v := range s.Exports {
+				if strings.HasSuffix(name, "RoleArn") {
+					check("export "+name, v)
+				}
+			}
+		}
+		// The task definitions (3 x 2), the function, the build projects
+		// (3), the pipelines (2), the deployment groups (2), the push
+		// rule's targets (2) and the services' role exports (4).
+		if seen < 20 {
+			t.Errorf("%s: %d role references found, want at least 20", env, seen)
+		}
+	}
+}
+
+// walkKeys calls fn for each map entry below v, with its path.
+func walkKeys(v any, path string, fn func(path, key string, v any)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			fn(path+"."+k, k, e)
+			walkKeys(e, path+"."+k, fn)
+		}
+	case []any:
+		for i, e := range x {
+			walkKeys(e, path+"["+str(i)+"]", fn)
+		}
+	}
+}
+
+// roleOf is the role a property names when the stack creates its roles:
+// ROLE.Arn of !If [CreateRoles, !GetAtt ROLE.Arn, !Ref ROLEArn].
+func roleOf(v any) string {
+	l := list(at(v, "Fn::If"))
+	if len(l) != 3 || str(l[0]) != "CreateRoles" || ref(l[2]) != strings.TrimSuffix(getAtt(l[1]), ".Arn")+"Arn" {
+		return ""
+	}
+	return getAtt(l[1])
+}
