@@ -5,6 +5,8 @@ package infra
 // roles' ARNs, and the stacks then create none and use the given ones.
 
 import (
+	"bytes"
+	"encoding/json"
 	"maps"
 	"path/filepath"
 	"regexp"
@@ -139,4 +141,88 @@ func roleOf(v any) string {
 		return ""
 	}
 	return getAtt(l[1])
+}
+
+// trust is a role's trust policy letting services assume it.
+func trust(services ...string) map[string]any {
+	return map[string]any{"Version": "2012-10-17", "Statement": []any{
+		map[string]any{"Effect": "Allow", "Principal": map[string]any{"Service": services}, "Action": "sts:AssumeRole"},
+	}}
+}
+
+// labAccount is an empty lab account: its roles made in advance (LabRole
+// and PipelineRole, trusted by the services the lab uses them for, and the
+// service-linked roles of ECS), and no permission to create roles.
+func labAccount(t *testing.T) *world {
+	t.Helper()
+	b, err := json.Marshal(emptyAccount())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.ReplaceAll(b, []byte("coffee-suppliers-dev"), []byte("coffee-suppliers-lab"))
+	b = bytes.ReplaceAll(b, []byte("ecr-public-dev"), []byte("ecr-public-lab"))
+	var w world
+	if err := json.Unmarshal(b, &w); err != nil {
+		t.Fatal(err)
+	}
+	w.Env = "lab"
+	denied := "An error occurred (AccessDenied) when calling the CreateServiceLinkedRole operation: User: arn:aws:sts::" + testAccount + ":assumed-role/voclabs/user1 is not authorized to perform: iam:CreateServiceLinkedRole"
+	w.LinkedRoles = map[string]string{"ecs.amazonaws.com": denied, "ecs.application-autoscaling.amazonaws.com": denied}
+	w.Roles = map[string]map[string]any{
+		"LabRole":              trust("codebuild.amazonaws.com", "codedeploy.amazonaws.com", "events.amazonaws.com", "lambda.amazonaws.com", "ec2.amazonaws.com"),
+		"PipelineRole":         trust("codepipeline.amazonaws.com", "ecs-tasks.amazonaws.com"),
+		"AWSServiceRoleForECS": trust("ecs.amazonaws.com"),
+		"AWSServiceRoleForApplicationAutoScaling_ECSService": trust("ecs.application-autoscaling.amazonaws.com"),
+	}
+	return &w
+}
+
+// TestLabDeployChecksTheRolesFirst: make deploy ENV=lab reads each given
+// role before it touches a stack, and stops, naming the role (and the
+// service), when one is missing or does not trust a service that needs it.
+func TestLabDeployChecksTheRolesFirst(t *testing.T) {
+	t.Parallel()
+	stackCall := func(c call) bool { return c.has("aws", "cloudformation") }
+	t.Run("all there", func(t *testing.T) {
+		t.Parallel()
+		r := deploySh(t, labAccount(t), nil, "deploy", "lab")
+		r.mustSucceed(t)
+		r.before(t, "aws iam get-role", func(c call) bool { return c.has("aws", "iam", "get-role") }, "the first stack call", stackCall)
+		services := r.index(func(c call) bool {
+			return c.has("aws", "cloudformation", "deploy") && first(c.flag("--stack-name")) == "coffee-suppliers-lab-services"
+		})
+		if services < 0 {
+			t.Fatalf("no services stack; calls:\n%s", r.log())
+		}
+		overrides := r.calls[services].flag("--parameter-overrides")
+		if !slices.Contains(overrides, "CustomerTaskRoleArn=arn:aws:iam::"+testAccount+":role/PipelineRole") ||
+			!slices.Contains(overrides, "ReleaseCheckRoleArn=arn:aws:iam::"+testAccount+":role/LabRole") {
+			t.Errorf("the services stack's roles are not the account's: %v", overrides)
+		}
+		for _, c := range r.calls {
+			if strings.Contains(c.String(), "${") {
+				t.Errorf("a placeholder reached AWS: %s", c)
+			}
+		}
+	})
+	t.Run("one missing", func(t *testing.T) {
+		t.Parallel()
+		w := labAccount(t)
+		delete(w.Roles, "LabRole")
+		r := deploySh(t, w, nil, "deploy", "lab")
+		r.mustFail(t, "LabRole", "does not exist", "pipelines.CodeDeployRoleArn")
+		if i := r.index(stackCall); i >= 0 {
+			t.Errorf("a stack call after a missing role: %s", r.calls[i])
+		}
+	})
+	t.Run("not trusted by a service", func(t *testing.T) {
+		t.Parallel()
+		w := labAccount(t)
+		w.Roles["PipelineRole"] = trust("ecs-tasks.amazonaws.com")
+		r := deploySh(t, w, nil, "deploy", "lab")
+		r.mustFail(t, "PipelineRole", "cannot be assumed by codepipeline.amazonaws.com")
+		if i := r.index(stackCall); i >= 0 {
+			t.Errorf("a stack call after a role the pipelines cannot assume: %s", r.calls[i])
+		}
+	})
 }
