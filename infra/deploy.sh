@@ -13,6 +13,12 @@
 # template (names, allowed values, patterns, bounds) and prod without a
 # certificate is refused (employees would sign in over plain HTTP).
 #
+# A parameter file may give the stacks' roles by ARN instead of letting them
+# create any (params/lab.json: an account that may not create IAM roles),
+# naming the account as ${AWS::AccountId}: the id from aws sts
+# get-caller-identity goes in, and each role is read (aws iam get-role)
+# before any stack: it must exist and trust the services that assume it.
+#
 # The first deployment: the services stack needs images for its first task
 # definitions, and the pipelines stack needs the services for its CodeDeploy
 # deployment groups. So once the registry exists, this script builds the

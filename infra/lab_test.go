@@ -7,7 +7,9 @@ package infra
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -15,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
+	"github.com/coffee-suppliers/coffee-suppliers/infra/plan"
 )
 
 // envStackParams is an environment's parameters for one stack as
@@ -225,4 +228,39 @@ func TestLabDeployChecksTheRolesFirst(t *testing.T) {
 			t.Errorf("a stack call after a role the pipelines cannot assume: %s", r.calls[i])
 		}
 	})
+}
+
+// TestLabPageCostIsCurrent: docs/lab.md's cost per month and per day are
+// the estimate of lab.json's parameters (infra/plan, as make cost-estimate
+// prices prod's), so a change of the templates, the prices or lab.json
+// that moves them fails here until the page says so.
+func TestLabPageCostIsCurrent(t *testing.T) {
+	t.Parallel()
+	src, err := plan.ReadSources("templates", "params", "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prices, err := plan.LoadPrices(filepath.Join("costs", "us-east-1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assumptions, err := plan.LoadAssumptions(filepath.Join("costs", "assumptions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := plan.BuildReport(plan.Inputs{Sources: src, Prices: prices, Assumptions: assumptions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(filepath.Join(repoRoot, "docs", "lab.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The estimate's month is 730 hours.
+	month := r.Baseline.Monthly
+	for _, want := range []string{fmt.Sprintf("$%.2f a month", month), fmt.Sprintf("$%.2f a day", month*24/730)} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("docs/lab.md does not say %q (go run ./infra/cmd/plan -env lab -out /tmp/lab cost)", want)
+		}
+	}
 }
