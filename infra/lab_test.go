@@ -84,6 +84,8 @@ func TestRoleReferencesFollowTheParameters(t *testing.T) {
 					given = append(given, params[p])
 				}
 			}
+			slices.Sort(given)
+			given = slices.Compact(given)
 			s := resolveStack(t, tpl, params)
 			check := func(where string, v any) {
 				seen++
@@ -261,6 +263,33 @@ func TestLabPageCostIsCurrent(t *testing.T) {
 	for _, want := range []string{fmt.Sprintf("$%.2f a month", month), fmt.Sprintf("$%.2f a day", month*24/730)} {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("docs/lab.md does not say %q (go run ./infra/cmd/plan -env lab -out /tmp/lab cost)", want)
+		}
+	}
+}
+
+// TestReleasesNameTheRolesInUse: a release's task definition names the
+// roles the build project passes render.sh, which are the services
+// stack's role exports: the created roles, or the given ones (lab.json),
+// never a name that only the created roles have.
+func TestReleasesNameTheRolesInUse(t *testing.T) {
+	t.Parallel()
+	for _, svc := range services {
+		S := title(svc)
+		b := resource(t, "pipelines", S+"BuildProject", "AWS::CodeBuild::Project")
+		vars := map[string]string{}
+		for _, e := range list(at(b.Properties, "Environment", "EnvironmentVariables")) {
+			vars[str(at(e, "Name"))] = importSub(at(e, "Value"))
+		}
+		for name, export := range map[string]string{"EXECUTION_ROLE_ARN": S + "ExecutionRoleArn", "TASK_ROLE_ARN": S + "TaskRoleArn"} {
+			if want := "coffee-suppliers-${EnvName}-" + export; vars[name] != want {
+				t.Errorf("the %s build project's %s imports %q, want %q", svc, name, vars[name], want)
+			}
+		}
+		td := readTaskDef(t, svc)
+		for _, want := range []string{`"executionRoleArn": "<EXECUTION_ROLE_ARN>"`, `"taskRoleArn": "<TASK_ROLE_ARN>"`} {
+			if !strings.Contains(string(td), want) {
+				t.Errorf("taskdef-%s.json does not say %s", svc, want)
+			}
 		}
 	}
 }
