@@ -45,6 +45,8 @@ var fakeAccount = map[string]string{
 	"ADMIN_SECRET_ARN":       "arn:aws:secretsmanager:us-east-1:123456789012:secret:coffee-suppliers-ci/first-admin-AbCdEf",
 	"TRUSTED_PROXIES":        "10.0.0.0/20,10.0.16.0/20",
 	"DB_POOL_SIZE":           "5",
+	"EXECUTION_ROLE_ARN":     "arn:aws:iam::123456789012:role/coffee-suppliers-ci-execution",
+	"TASK_ROLE_ARN":          "arn:aws:iam::123456789012:role/coffee-suppliers-ci-task",
 }
 
 func dbSecretArn(svc string) string {

@@ -13,6 +13,12 @@
 # template (names, allowed values, patterns, bounds) and prod without a
 # certificate is refused (employees would sign in over plain HTTP).
 #
+# A parameter file may give the stacks' roles by ARN instead of letting them
+# create any (params/lab.json: an account that may not create IAM roles),
+# naming the account as ${AWS::AccountId}: the id from aws sts
+# get-caller-identity goes in, and each role is read (aws iam get-role)
+# before any stack: it must exist and trust the services that assume it.
+#
 # The first deployment: the services stack needs images for its first task
 # definitions, and the pipelines stack needs the services for its CodeDeploy
 # deployment groups. So once the registry exists, this script builds the
@@ -84,6 +90,57 @@ use_region() {
   [ -n "$region" ] || region=$(aws configure get region 2>/dev/null || true)
   [ -n "$region" ] || die "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or your profile's: aws configure set region eu-west-1)"
   export AWS_REGION=$region AWS_DEFAULT_REGION=$region
+}
+
+# resolve_account: a parameter file may write the account's id as
+# ${AWS::AccountId} (params/lab.json names the lab's roles so); the id of
+# the credentials' account goes in before any value reaches CloudFormation.
+resolve_account() {
+  local f text
+  # shellcheck disable=SC2016
+  grep -qF '${AWS::AccountId}' "$work"/*.params || return 0
+  account=$(aws sts get-caller-identity --query Account --output text) ||
+    die "cannot read the account's id (aws sts get-caller-identity), which $params names as \${AWS::AccountId}: are the credentials current?"
+  for f in "$work"/*.params; do
+    text=$(<"$f")
+    [ -n "$text" ] || continue
+    # shellcheck disable=SC2016
+    printf '%s\n' "${text//'${AWS::AccountId}'/$account}" >"$f"
+  done
+}
+
+# check_roles: the roles the parameter file gives in place of those the
+# stacks would create (an account that may not create IAM roles, like the
+# lab's) exist, and trust every AWS service that assumes them (the service
+# principals of the roles they replace), before any stack is touched: a
+# missing role otherwise fails a stack half-way through.
+check_roles() {
+  local roles name services users doc missing problems=()
+  roles=$(go run ./infra/cmd/stackparams roles infra/templates "$work" "${stacks[@]}") ||
+    die "cannot list the roles $params gives"
+  [ -n "$roles" ] || return 0
+  echo "==> the roles $params gives"
+  while IFS=$'\t' read -r name services users; do
+    if ! doc=$(aws iam get-role --role-name "$name" --query Role.AssumeRolePolicyDocument --output json 2>&1); then
+      if [[ $doc == *NoSuchEntity* ]]; then
+        problems+=("the role $name ($users) does not exist in this account")
+      else
+        problems+=("cannot read the role $name ($users): ${doc//$'\n'/ }")
+      fi
+      continue
+    fi
+    # shellcheck disable=SC2086 # the services are words
+    missing=$(go run ./infra/cmd/stackparams trust $services <<<"$doc") || die "cannot read the trust policy of $name"
+    if [ -n "$missing" ]; then
+      problems+=("the role $name ($users) cannot be assumed by $missing: its trust policy must allow sts:AssumeRole to that service")
+    else
+      echo "    $name: assumed by $services"
+    fi
+  done <<<"$roles"
+  if [ ${#problems[@]} -gt 0 ]; then
+    printf '%s: %s\n' "$0" "${problems[@]}" >&2
+    die "fix the roles above (or name others in $params: aws iam list-roles); nothing was deployed"
+  fi
 }
 
 stack_status() { # stack_status NAME: its status, NONE when there is no such stack
@@ -296,16 +353,23 @@ pull_agent() {
   done
 }
 
-# linked_role SERVICE: the service-linked role ECS (or its auto scaling)
-# needs before the first cluster and service; one that exists is fine.
+# linked_role SERVICE ROLE: the service-linked role ECS (or its auto
+# scaling) needs before the first cluster and service; one that exists is
+# fine, and so is an account that may not create roles (the lab's) but has
+# it already.
 # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html
+# https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-service-linked-roles.html
 linked_role() {
   local out
   if out=$(aws iam create-service-linked-role --aws-service-name "$1" 2>&1); then
     echo "    created the service-linked role of $1"
-  elif [[ $out != *"has been taken in this account"* ]]; then
+  elif [[ $out == *"has been taken in this account"* ]]; then
+    :
+  elif [[ $out == *AccessDenied* ]] && aws iam get-role --role-name "$2" --query Role.RoleName --output text >/dev/null 2>&1; then
+    echo "    $2 is there (this account may not create it)"
+  else
     echo "$out" >&2
-    die "could not create the service-linked role of $1, which ECS needs before its first cluster and service"
+    die "could not create the service-linked role of $1 ($2), which ECS needs before its first cluster and service"
   fi
 }
 
@@ -393,6 +457,8 @@ deploy() {
     http_warning
   fi
   use_region
+  resolve_account
+  check_roles
   started=$SECONDS
   deploy_stack network
   deploy_stack data
@@ -406,8 +472,8 @@ deploy() {
   declare -gA platform_of=()
   while read -r image p; do platform_of[$image]=$p; done <<<"$platforms"
   echo "==> the service-linked roles of ECS and its auto scaling"
-  linked_role ecs.amazonaws.com
-  linked_role ecs.application-autoscaling.amazonaws.com
+  linked_role ecs.amazonaws.com AWSServiceRoleForECS
+  linked_role ecs.application-autoscaling.amazonaws.com AWSServiceRoleForApplicationAutoScaling_ECSService
   services_status=$(stack_status services)
   if created_never "$services_status"; then
     bootstrap_images

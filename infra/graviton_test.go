@@ -31,9 +31,9 @@ func TestCpuArchitectureIsAParameterPerService(t *testing.T) {
 		}
 		var allowed []string
 		for _, v := range list(p["AllowedValues"]) {
-			allowed = append(allowed, str(v))
+			allowed = append(allowed, cfn.Scalar(v))
 		}
-		if slices.Sort(allowed); !slices.Equal(allowed, []string{"ARM64", "X86_64"}) || str(p["Default"]) != "X86_64" {
+		if slices.Sort(allowed); !slices.Equal(allowed, []string{"ARM64", "X86_64"}) || cfn.Scalar(p["Default"]) != "X86_64" {
 			t.Errorf("%s: AllowedValues %v, Default %v; want X86_64 and ARM64, default X86_64", name, allowed, p["Default"])
 		}
 		td := resource(t, "services", title(svc)+"TaskDefinition", "AWS::ECS::TaskDefinition")

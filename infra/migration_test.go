@@ -106,8 +106,8 @@ func TestFirstMigrationTask(t *testing.T) {
 		t.Errorf("the migration's task role has policies %v; the migration calls no AWS API", p)
 	}
 	exec := resource(t, "services", "MigrationExecutionRole", "AWS::IAM::Role").Properties
-	want(t, "task definition's execution role", getAtt(td["ExecutionRoleArn"]), "MigrationExecutionRole.Arn")
-	want(t, "task definition's task role", getAtt(td["TaskRoleArn"]), "MigrationTaskRole.Arn")
+	want(t, "task definition's execution role", roleOf(td["ExecutionRoleArn"]), "MigrationExecutionRole.Arn")
+	want(t, "task definition's task role", roleOf(td["TaskRoleArn"]), "MigrationTaskRole.Arn")
 	var resources []string
 	walk(exec["Policies"], func(m map[string]any) {
 		if _, ok := m["Effect"]; !ok {

@@ -206,6 +206,10 @@ func (r *resolver) intrinsic(t *testing.T, fn string, arg any) any {
 		})
 	case "Fn::ImportValue":
 		return "import(" + fmt.Sprint(r.value(t, arg)) + ")"
+	case "Fn::FindInMap":
+		return r.value(t, r.tpl.Mappings[cfn.Scalar(r.value(t, args[0]))][cfn.Scalar(r.value(t, args[1]))][cfn.Scalar(r.value(t, args[2]))])
+	case "Fn::GetAZs":
+		return "azs(" + fmt.Sprint(r.value(t, arg)) + ")"
 	case "Fn::Split":
 		return "split(" + fmt.Sprint(r.value(t, args[0])) + "," + fmt.Sprint(r.value(t, args[1])) + ")"
 	case "Fn::Select":

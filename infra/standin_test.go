@@ -60,6 +60,7 @@ type world struct {
 	Workstation string                         // the workstation's architecture (what docker builds without --platform)
 	BuildArch   string                         // when set, docker build makes this architecture whatever --platform says
 	LinkedRoles map[string]string              // AWS service → "exists", or an error to fail creating its role with
+	Roles       map[string]map[string]any      // the account's roles by name → their trust policy documents
 	ExitCode    int                            // the migration container's exit code
 	Deployments map[string][]string            // CodeDeploy deployment group → deployments in progress
 	Buckets     map[string]map[string][]string // S3: bucket → key → the files of the zip stored there
@@ -354,6 +355,23 @@ func (s *standIn) aws() (any, *fail) {
 			return nil, &fail{255, "\nAn error occurred (InvalidInput) when calling the CreateServiceLinkedRole operation: Service role name AWSServiceRoleFor" + svc + " has been taken in this account, please try a different suffix."}
 		default:
 			return nil, &fail{255, "\n" + st}
+		}
+	case "iam get-role":
+		// awscli (v1 and v2) prints the trust policy decoded, as JSON, not
+		// as the URL-encoded text the API returns:
+		// https://docs.aws.amazon.com/cli/latest/reference/iam/get-role.html
+		name := opt("--role-name")
+		doc, ok := w.Roles[name]
+		if !ok {
+			return nil, &fail{255, "\nAn error occurred (NoSuchEntity) when calling the GetRole operation: The role with name " + name + " cannot be found."}
+		}
+		if query == "Role.RoleName" {
+			return name, nil
+		}
+		if query == "Role.AssumeRolePolicyDocument" && slices.Equal(flagValues(s.args, "--output"), []string{"json"}) {
+			b, _ := json.MarshalIndent(doc, "", "    ")
+			fmt.Fprintln(s.stdout, string(b))
+			return nil, nil
 		}
 	case "ecs run-task":
 		if query == "tasks[0].taskArn" {

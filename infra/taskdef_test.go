@@ -26,6 +26,10 @@ var exportPlaceholders = map[string]string{
 	"CustomerRepositoryUri":       "<REPOSITORY_URI>",
 	"EmployeeRepositoryUri":       "<REPOSITORY_URI>",
 	"PublicSubnetCidrs":           "<TRUSTED_PROXIES>",
+	"CustomerExecutionRoleArn":    "<EXECUTION_ROLE_ARN>",
+	"EmployeeExecutionRoleArn":    "<EXECUTION_ROLE_ARN>",
+	"CustomerTaskRoleArn":         "<TASK_ROLE_ARN>",
+	"EmployeeTaskRoleArn":         "<TASK_ROLE_ARN>",
 }
 
 var pseudo = map[string]string{
@@ -91,12 +95,14 @@ func intrinsic(tpl *cfn.Template, fn string, arg any) (string, error) {
 			return p, nil
 		}
 		return "", fmt.Errorf("the export %s has no deployment placeholder", name)
-	case "Fn::GetAtt":
+	case "Fn::If":
+		// A role, created or given: either way the services stack exports
+		// its ARN under the parameter's name, and the build project passes
+		// the export on.
 		l := list(arg)
-		if len(l) == 2 && cfn.Scalar(l[1]) == "Arn" {
-			if r, ok := tpl.Resources[cfn.Scalar(l[0])]; ok && r.Type == "AWS::IAM::Role" {
-				name, err := intrinsicValue(tpl, r.Properties["RoleName"])
-				return "arn:aws:iam::<AWS_ACCOUNT_ID>:role/" + name, err
+		if len(l) == 3 && cfn.Scalar(l[0]) == "CreateRoles" {
+			if p, ok := exportPlaceholders[ref(l[2])]; ok {
+				return p, nil
 			}
 		}
 	}

@@ -273,7 +273,7 @@ func TestECS(t *testing.T) {
 		want(t, svc+" target group", ref(at(s, "LoadBalancers", 0, "TargetGroupArn")), S+"BlueTargetGroup")
 
 		td := resource(t, "services", S+"TaskDefinition", "AWS::ECS::TaskDefinition").Properties
-		if getAtt(td["TaskRoleArn"]) == getAtt(td["ExecutionRoleArn"]) {
+		if roleOf(td["TaskRoleArn"]) == roleOf(td["ExecutionRoleArn"]) {
 			t.Errorf("%s: the task and execution roles must differ", svc)
 		}
 		app := at(td, "ContainerDefinitions", 0)

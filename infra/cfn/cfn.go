@@ -24,6 +24,7 @@ import (
 type Template struct {
 	Parameters map[string]map[string]any
 	Conditions map[string]any
+	Mappings   map[string]map[string]map[string]any
 	Resources  map[string]Resource
 	Outputs    map[string]map[string]any
 }
@@ -248,11 +249,20 @@ func overrides(given map[string]string, t *Template, where string) ([]string, er
 				where, k, strings.Join(slices.Sorted(maps.Keys(t.Parameters)), ", ")))
 			continue
 		}
-		if err := CheckValue(p, given[k]); err != nil {
+		// The account's id stays a placeholder in the words; deploy.sh
+		// resolves it.
+		value, err := ResolveAccount(given[k], checkAccount)
+		if err == nil {
+			err = CheckValue(p, value)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %s: %w", where, k, err))
 			continue
 		}
 		words = append(words, k+"="+given[k])
+	}
+	if err := checkRoleSet(given, t); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", where, err))
 	}
 	return words, errors.Join(errs...)
 }

@@ -15,10 +15,19 @@
 //	    its task definition's CPU architecture, with the parameters the file
 //	    gives the template's stack (TEMPLATE's name: services.yaml →
 //	    services).
+//	stackparams roles TEMPLATES OUTDIR STACK…
+//	    the roles OUTDIR/STACK.params give in place of roles the stacks
+//	    would create, one a line: the role's name, a tab, the services
+//	    that must be able to assume it (space-separated), a tab, the
+//	    parameters that name it (stack.Parameter, comma-separated).
+//	stackparams trust SERVICE… <DOC.json
+//	    which of the services the trust policy document on stdin does
+//	    not let assume the role, space-separated (nothing when all may).
 package main
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -28,7 +37,7 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
 )
 
-const usage = "usage: stackparams check PARAMS.json TEMPLATES ENV OUTDIR STACK… | stackparams platform PARAMS.json TEMPLATE.yaml"
+const usage = "usage: stackparams check PARAMS.json TEMPLATES ENV OUTDIR STACK… | stackparams platform PARAMS.json TEMPLATE.yaml | stackparams roles TEMPLATES OUTDIR STACK… | stackparams trust SERVICE… <DOC.json"
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -72,6 +81,44 @@ func run(args []string) error {
 			fmt.Println(image, platforms[image])
 		}
 		return nil
+	case len(args) >= 4 && args[0] == "roles":
+		return givenRoles(args[1], args[2], args[3:])
+	case len(args) >= 2 && args[0] == "trust":
+		doc, err := io.ReadAll(os.Stdin)
+		if err != nil {
+			return fmt.Errorf("read the trust policy: %w", err)
+		}
+		missing, err := cfn.MissingTrust(doc, args[1:])
+		if err != nil {
+			return err
+		}
+		fmt.Println(strings.Join(missing, " "))
+		return nil
 	}
 	return fmt.Errorf("%s", usage)
+}
+
+func givenRoles(dir, outdir string, stacks []string) error {
+	templates := map[string]*cfn.Template{}
+	words := map[string][]string{}
+	for _, stack := range stacks {
+		t, err := cfn.Load(filepath.Join(dir, stack+".yaml"))
+		if err != nil {
+			return err
+		}
+		templates[stack] = t
+		b, err := os.ReadFile(filepath.Join(outdir, stack+".params"))
+		if err != nil {
+			return fmt.Errorf("%s's checked parameters: %w", stack, err)
+		}
+		words[stack] = strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	roles, err := cfn.GivenRoles(templates, words)
+	if err != nil {
+		return err
+	}
+	for _, r := range roles {
+		fmt.Printf("%s\t%s\t%s\n", r.Name, strings.Join(r.Services, " "), strings.Join(r.Users, ","))
+	}
+	return nil
 }
