@@ -134,6 +134,11 @@ func TestMultiArchitectureImages(t *testing.T) {
 
 // fileInLayers returns the file name (at the image's root) from the image's
 // layers, the uppermost copy.
+//
+// A layer is megabytes, read and unpacked while the body streams in: the
+// shared client's 5 s bound for an answer is too short for that on a busy
+// machine (the compose stack's load runs beside this test), so layers get
+// a bound of their own that only a stuck registry reaches.
 func fileInLayers(t *testing.T, base, repo string, m imageManifest, name string) []byte {
 	t.Helper()
 	var found []byte
@@ -142,7 +147,7 @@ func fileInLayers(t *testing.T, base, repo string, m imageManifest, name string)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := client.Do(req)
+		resp, err := layerClient.Do(req)
 		if err != nil {
 			t.Fatalf("layer %s: %v", l.Digest, err)
 		}
@@ -201,3 +206,6 @@ func runNative(t *testing.T, ref string) {
 	})
 	stopCleanly(t, id)
 }
+
+// layerClient downloads image layers (fileInLayers).
+var layerClient = http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DisableKeepAlives: true}}
