@@ -62,7 +62,13 @@ type rehearsal struct {
 	standin bool
 	// tlsDir holds the database's certificate files (writeDatabaseTLS).
 	tlsDir string
-	bake   time.Duration
+	// lbSubnet is the rehearsal network's range, where HAProxy (the load
+	// balancer) sends from: the tasks' TRUSTED_PROXIES.
+	lbSubnet string
+	// poolSize is each task's database pool (services.yaml's
+	// DatabasePoolSize).
+	poolSize string
+	bake     time.Duration
 
 	id, work, src, network string
 	root                   string
@@ -224,6 +230,11 @@ func (r *rehearsal) readTemplates() error {
 	if r.checks, err = readChecks(r.root); err != nil {
 		return err
 	}
+	pool, err := parameterDefault(filepath.Join(tpl, "services.yaml"), "DatabasePoolSize")
+	if err != nil {
+		return err
+	}
+	r.poolSize = strconv.Itoa(int(pool))
 	r.scale = r.bake.Seconds() / r.deploy.Bake.Seconds()
 	r.log("deployment configuration %s (pipelines.yaml): %d%% canary for %v, then all traffic; old tasks kept %v",
 		r.deploy.Name, r.deploy.CanaryPercent, r.deploy.Bake, r.deploy.TerminationWait)
@@ -270,6 +281,10 @@ func (r *rehearsal) image(official, standin string) string {
 func (r *rehearsal) setup(ctx context.Context) error {
 	r.network = r.id
 	if _, err := docker(ctx, "network", "create", "--label", "coffee-suppliers.rehearsal="+r.id, r.network); err != nil {
+		return err
+	}
+	var err error
+	if r.lbSubnet, err = docker(ctx, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", r.network); err != nil {
 		return err
 	}
 	r.rootPassword = randomHex(16)
@@ -452,12 +467,18 @@ func (r *rehearsal) git(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// renderEnv is what the CodeBuild projects set for deployment/render.sh.
+// renderEnv is what the CodeBuild projects set for deployment/render.sh
+// (pipelines.yaml): the pool size is the services stack's DatabasePoolSize
+// as it deploys without an override, the trusted proxies the load
+// balancer's subnet (here the rehearsal's network), the roles' ARNs those
+// the services stack exports (nothing assumes them here).
 func (r *rehearsal) renderEnv(svc string) []string {
 	acct := "arn:aws:secretsmanager:eu-west-1:000000000000:secret:coffee-suppliers-rehearsal/"
+	role := "arn:aws:iam::000000000000:role/coffee-suppliers-rehearsal-" + svc
 	return []string{"ENV_NAME=rehearsal", "AWS_ACCOUNT_ID=000000000000", "AWS_REGION=eu-west-1", "DB_HOST=db",
 		"DB_PASSWORD_SECRET_ARN=" + acct + svc + "-db-password", "SESSION_KEY_SECRET_ARN=" + acct + "session-key",
-		"ADMIN_SECRET_ARN=" + acct + "first-admin"}
+		"ADMIN_SECRET_ARN=" + acct + "first-admin", "DB_POOL_SIZE=" + r.poolSize, "TRUSTED_PROXIES=" + r.lbSubnet,
+		"EXECUTION_ROLE_ARN=" + role + "-execution", "TASK_ROLE_ARN=" + role + "-task"}
 }
 
 // build commits the release and runs buildspec.yml's build and post_build

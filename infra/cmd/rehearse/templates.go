@@ -225,3 +225,17 @@ func healthCheckPath(path, service string) (string, error) {
 	}
 	return "", fmt.Errorf("%s: no target group of %s with a HealthCheckPath", path, service)
 }
+
+// parameterDefault is the value a template's parameter takes when a stack
+// is deployed without overriding it.
+func parameterDefault(path, name string) (float64, error) {
+	t, err := cfn.Load(path)
+	if err != nil {
+		return 0, err
+	}
+	n, err := number(t, map[string]any{"Ref": name})
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return n, nil
+}
