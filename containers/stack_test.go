@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,6 +52,7 @@ func TestComposeStack(t *testing.T) {
 		"HAPROXY_IMAGE":        haproxyStandIn,
 		"GO_IMAGE":             goStandIn,
 		"RUNTIME_IMAGE":        runtimeStandIn,
+		"RDS_CA_BUNDLE":        standInCABundle(t),
 		"IMAGE_REPO":           envOr("IMAGE_REPO", "coffee-suppliers"),
 		"IMAGE_TAG":            envOr("IMAGE_TAG", "dev"),
 		"MYSQL_ROOT_PASSWORD":  randomHex(t, 16),
@@ -149,4 +151,17 @@ func (st *stack) testStories(t *testing.T) {
 	expectPage(t, visitor, test+"/suppliers?q="+url.QueryEscape(name), name)
 	expectRedirect(t, visitor, test+"/admin/suppliers", "/admin/login")
 	expectPage(t, st.admin, test+"/admin/suppliers?q="+url.QueryEscape(name), name)
+}
+
+// standInCABundle is the RDS certificate bundle compose builds the images
+// with when they are not built yet: make images STANDIN=1's stand-in CA
+// (there is no network here to fetch AWS's), made first when missing. The
+// path is relative to the build context, the repository.
+func standInCABundle(t *testing.T) string {
+	t.Helper()
+	const bundle = "containers/stand-ins/rds-ca-bundle.pem"
+	if out, err := exec.CommandContext(t.Context(), "make", "-C", "..", bundle).CombinedOutput(); err != nil {
+		t.Fatalf("make %s: %v\n%s", bundle, err, out)
+	}
+	return bundle
 }
