@@ -68,23 +68,11 @@ func TestRunBeforeOrAfterTheMigration(t *testing.T) {
 				"APP_DB_HOST": account.Host, "APP_DB_PORT": strconv.Itoa(account.Port), "APP_DB_NAME": account.Name,
 				"APP_DB_USER": account.User, "APP_DB_PASSWORD": account.Password,
 			})
+			var migrate func()
 			if beforeMigration {
-				for range 3 {
-					if got := svc.Status(t, "/healthz"); got != http.StatusOK {
-						t.Errorf("/healthz before the migration = %d, want 200", got)
-					}
-					if got := svc.Status(t, "/readyz"); got != http.StatusServiceUnavailable {
-						t.Errorf("/readyz before the migration = %d, want 503", got)
-					}
-				}
-				if exited, err := svc.Exited(); exited {
-					t.Fatalf("the service exited before the migration: %v\n%s", err, svc.Logs.String())
-				}
-				env.Migrate(t)
+				migrate = func() { env.Migrate(t) }
 			}
-			if !webtest.Eventually(30*time.Second, func() bool { return svc.Status(t, "/readyz") == http.StatusOK }) {
-				t.Fatalf("/readyz never answered 200 after the migration:\n%s", svc.Logs.String())
-			}
+			svc.ReadyAfterMigration(t, migrate)
 			if got := svc.Status(t, "/suppliers"); got != http.StatusOK {
 				t.Errorf("/suppliers once ready = %d, want 200", got)
 			}

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
@@ -32,23 +31,11 @@ func TestRunBeforeOrAfterTheMigration(t *testing.T) {
 				"APP_DB_USER": account.User, "APP_DB_PASSWORD": account.Password,
 				"SESSION_KEY": sessionKey, "ADMIN_EMAIL": "first.admin@coffee-suppliers.example", "ADMIN_PASSWORD": adminPassword,
 			})
+			var migrate func()
 			if beforeMigration {
-				for range 3 {
-					if got := svc.Status(t, "/healthz"); got != http.StatusOK {
-						t.Errorf("/healthz before the migration = %d, want 200", got)
-					}
-					if got := svc.Status(t, "/readyz"); got != http.StatusServiceUnavailable {
-						t.Errorf("/readyz before the migration = %d, want 503", got)
-					}
-				}
-				if exited, err := svc.Exited(); exited {
-					t.Fatalf("the service exited before the migration: %v\n%s", err, svc.Logs.String())
-				}
-				env.Migrate(t)
+				migrate = func() { env.Migrate(t) }
 			}
-			if !webtest.Eventually(30*time.Second, func() bool { return svc.Status(t, "/readyz") == http.StatusOK }) {
-				t.Fatalf("/readyz never answered 200 after the migration:\n%s", svc.Logs.String())
-			}
+			svc.ReadyAfterMigration(t, migrate)
 			if got := svc.Status(t, "/admin/login"); got != http.StatusOK {
 				t.Errorf("/admin/login once ready = %d, want 200", got)
 			}

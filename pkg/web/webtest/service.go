@@ -121,3 +121,28 @@ func Eventually(wait time.Duration, check func() bool) bool {
 	}
 	return true
 }
+
+// ReadyAfterMigration is a service's first deploy: when migrate is not nil
+// the service was started before its migration, so it must stay up
+// (/healthz 200, /readyz 503, still running) until migrate has run; either
+// way it must then become ready by itself, without a restart.
+func (s *Service) ReadyAfterMigration(t testing.TB, migrate func()) {
+	t.Helper()
+	if migrate != nil {
+		for range 3 {
+			if got := s.Status(t, "/healthz"); got != http.StatusOK {
+				t.Errorf("/healthz before the migration = %d, want 200", got)
+			}
+			if got := s.Status(t, "/readyz"); got != http.StatusServiceUnavailable {
+				t.Errorf("/readyz before the migration = %d, want 503", got)
+			}
+		}
+		if exited, err := s.Exited(); exited {
+			t.Fatalf("the service exited before the migration: %v\n%s", err, s.Logs.String())
+		}
+		migrate()
+	}
+	if !Eventually(30*time.Second, func() bool { return s.Status(t, "/readyz") == http.StatusOK }) {
+		t.Fatalf("/readyz never answered 200 after the migration:\n%s", s.Logs.String())
+	}
+}
