@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -58,7 +55,7 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	ctx := context.Background()
 
-	chromium, err := findChromium()
+	chromium, err := FindChromium()
 	if err != nil {
 		target.noBrowser = err.Error()
 		fmt.Printf("\n*** %s\n*** (%v)\n\n", skipMessage, err)
@@ -132,27 +129,6 @@ func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offs
 
 // Advance moves the service's time forward by d, for every session at once.
 func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
-
-// findChromium returns the browser to run: $CHROMIUM, chromium on PATH, or
-// Debian's /usr/bin/chromium.
-func findChromium() (string, error) {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		if _, err := exec.LookPath(p); err != nil {
-			return "", fmt.Errorf("CHROMIUM=%s is not an executable: %w", p, err)
-		}
-		return p, nil
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p, nil
-	}
-	const debian = "/usr/bin/chromium"
-	if _, err := os.Stat(debian); err == nil {
-		return debian, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return "", err
-	}
-	return "", errors.New("no chromium on PATH, no " + debian + ", CHROMIUM not set")
-}
 
 // requireBrowser skips the test loudly when Chromium is missing, or fails
 // it under CI, where a skipped browser test would hide a broken setup.

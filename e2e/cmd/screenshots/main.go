@@ -9,18 +9,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/coffee-suppliers/coffee-suppliers/e2e"
 	"github.com/coffee-suppliers/coffee-suppliers/local/stack"
 )
 
@@ -46,7 +44,7 @@ func main() {
 
 // run starts the application and Chromium, and writes every shot into dir.
 func run(ctx context.Context, dir string) error {
-	chromium, err := findChromium()
+	chromium, err := e2e.FindChromium()
 	if err != nil {
 		return err
 	}
@@ -143,26 +141,4 @@ func capture(tab context.Context, path string, wholePage bool) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// findChromium returns the browser to run: $CHROMIUM, chromium on PATH, or
-// Debian's /usr/bin/chromium.
-func findChromium() (string, error) {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		if _, err := exec.LookPath(p); err != nil {
-			return "", fmt.Errorf("CHROMIUM=%s is not an executable: %w", p, err)
-		}
-		return p, nil
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p, nil
-	}
-	const debian = "/usr/bin/chromium"
-	if _, err := os.Stat(debian); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", errors.New("no chromium on PATH, no " + debian + ", CHROMIUM not set: apt-get install chromium")
-		}
-		return "", err
-	}
-	return debian, nil
 }

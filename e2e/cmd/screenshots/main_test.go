@@ -8,13 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/e2e"
 )
 
 // TestScreenshotsDrawTheRunningApp is `make screenshots`: from the running
 // application it writes each picture the README shows, at the laptop
 // viewport's width (the catalogue exactly one screenful).
 func TestScreenshotsDrawTheRunningApp(t *testing.T) {
-	if _, err := findChromium(); err != nil {
+	if _, err := e2e.FindChromium(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("make screenshots needs Chromium: %v", err)
 		}
