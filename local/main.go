@@ -22,6 +22,7 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/local/stack"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 )
 
 func main() {
@@ -54,8 +55,10 @@ func run(ctx context.Context, lookup func(string) (string, bool), stdout, stderr
 	}
 	adminEmail := env.String("ADMIN_EMAIL", "")
 	adminPassword := env.OptionalSecret("ADMIN_PASSWORD")
-	idle := env.Duration("SESSION_IDLE_TIMEOUT", 0, time.Minute, 24*time.Hour)
-	maxAge := env.Duration("SESSION_MAX_AGE", 0, 5*time.Minute, 30*24*time.Hour)
+	// The employee service's bounds; it checks the rest (a maximum age
+	// under the idle timeout, the account) when the stack builds it.
+	idle := env.Duration("SESSION_IDLE_TIMEOUT", 0, auth.MinIdleTimeout, auth.MaxIdleTimeout)
+	maxAge := env.Duration("SESSION_MAX_AGE", 0, auth.MinMaxAge, auth.MaxMaxAge)
 	if err := env.Err(); err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}

@@ -118,7 +118,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	s.CustomerDB, s.EmployeeDB = s.AdminDB, s.AdminDB
 	s.CustomerDB.User, s.CustomerDB.Password = customerAccount.User, customerAccount.Password
 	s.EmployeeDB.User, s.EmployeeDB.Password = employeeAccount.User, employeeAccount.Password
-	customerURL, customerMetrics, err := s.startService(ctx, log, "customer", s.CustomerDB, customer.New, webCfg)
+	customerURL, customerMetrics, err := s.startService(ctx, log, "customer", s.CustomerDB, webCfg,
+		func(log *slog.Logger, db *sql.DB) (*web.Service, error) {
+			return customer.New(customer.Deps{Log: log, Web: webCfg, DB: db})
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -136,10 +139,10 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 		AdminPassword: s.AdminPassword,
 		Now:           opts.Now,
 	}
-	buildEmployee := func(log *slog.Logger, cfg web.Config, db *sql.DB, _ func(string) (string, bool)) (*web.Service, error) {
-		return employee.NewWithOptions(log, cfg, db, employeeOpts)
-	}
-	employeeURL, employeeMetrics, err := s.startService(ctx, log, "employee", s.EmployeeDB, buildEmployee, webCfg)
+	employeeURL, employeeMetrics, err := s.startService(ctx, log, "employee", s.EmployeeDB, webCfg,
+		func(log *slog.Logger, db *sql.DB) (*web.Service, error) {
+			return employee.New(employee.Deps{Log: log, Web: webCfg, DB: db, Options: employeeOpts})
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -208,19 +211,18 @@ func prepareDatabase(ctx context.Context, admin suppliers.DBConfig, customerAcco
 	return nil
 }
 
-// startService opens the service's own database pool with its own account
+// startService opens the service's own database pool with its own account,
+// builds the service over it with its own constructor (as its main does),
 // and serves it on loopback ports chosen by the system.
 func (s *Stack) startService(ctx context.Context, log *slog.Logger, name string, dbCfg suppliers.DBConfig,
-	build web.Builder, cfg web.Config) (appURL *url.URL, metricsURL string, err error) {
+	cfg web.Config, build func(*slog.Logger, *sql.DB) (*web.Service, error)) (appURL *url.URL, metricsURL string, err error) {
 	db, err := suppliers.Open(dbCfg)
 	if err != nil {
 		return nil, "", err
 	}
 	s.closers = append(s.closers, db.Close)
 	svcLog := log.With("service", name)
-	// The services' own settings come from Options, not from this
-	// process's environment.
-	svc, err := build(svcLog, cfg, db, func(string) (string, bool) { return "", false })
+	svc, err := build(svcLog, db)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s service: %w", name, err)
 	}

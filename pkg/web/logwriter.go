@@ -11,38 +11,40 @@ import (
 // reaches stdout.
 const logFlushInterval = 100 * time.Millisecond
 
-// logWriter batches the request log's lines into one write to stdout per
+// LogWriter batches the request log's lines into one write to stdout per
 // logFlushInterval (or per 32 KB), instead of one system call per request:
 // under load that call was a twentieth of a request's cost. Lines stay
 // whole and in order; Close writes out whatever is left, so a service that
 // stops, cleanly or with an error, loses none.
-type logWriter struct {
+type LogWriter struct {
 	mu   sync.Mutex
 	w    *bufio.Writer
 	stop chan struct{}
 	done chan struct{}
 }
 
-func newLogWriter(w io.Writer) *logWriter {
-	lw := &logWriter{w: bufio.NewWriterSize(w, 32<<10), stop: make(chan struct{}), done: make(chan struct{})}
+// NewLogWriter starts batching lines for w. Its owner, a service's run,
+// closes it when the service stops.
+func NewLogWriter(w io.Writer) *LogWriter {
+	lw := &LogWriter{w: bufio.NewWriterSize(w, 32<<10), stop: make(chan struct{}), done: make(chan struct{})}
 	go lw.flushEvery(logFlushInterval)
 	return lw
 }
 
 // Write takes one log line (slog writes each record with one call).
-func (lw *logWriter) Write(p []byte) (int, error) {
+func (lw *LogWriter) Write(p []byte) (int, error) {
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
 	return lw.w.Write(p)
 }
 
-func (lw *logWriter) flush() error {
+func (lw *LogWriter) flush() error {
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
 	return lw.w.Flush()
 }
 
-func (lw *logWriter) flushEvery(d time.Duration) {
+func (lw *LogWriter) flushEvery(d time.Duration) {
 	defer close(lw.done)
 	tick := time.NewTicker(d)
 	defer tick.Stop()
@@ -59,7 +61,7 @@ func (lw *logWriter) flushEvery(d time.Duration) {
 }
 
 // Close stops the periodic flush and writes out the rest.
-func (lw *logWriter) Close() error {
+func (lw *LogWriter) Close() error {
 	close(lw.stop)
 	<-lw.done
 	return lw.flush()

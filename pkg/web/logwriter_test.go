@@ -10,10 +10,10 @@ import (
 )
 
 // Lines logged by many requests at once reach stdout whole, none lost, by
-// the time the writer is closed (as Run does when the service stops).
+// the time the writer is closed (as a service's run does when it stops).
 func TestLogWriterKeepsEveryLineWhole(t *testing.T) {
 	var out webtest.LogBuffer
-	lw := newLogWriter(&out)
+	lw := NewLogWriter(&out)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {

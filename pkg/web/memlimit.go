@@ -3,6 +3,7 @@ package web
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
@@ -18,6 +19,16 @@ const memoryLimitShare = 0.9
 // unlimitedBytes is above any real limit: cgroup v1 reports "no limit" as a
 // page-rounded 2^63.
 const unlimitedBytes = 1 << 60
+
+// LimitMemoryToContainer gives the Go runtime a soft memory limit under
+// the container's (see containerMemoryLimit); a service's main calls it
+// before serving. Outside a container, or with GOMEMLIMIT set, it does
+// nothing.
+func LimitMemoryToContainer() {
+	if limit := containerMemoryLimit(os.LookupEnv, cgroupRoot); limit > 0 {
+		debug.SetMemoryLimit(limit)
+	}
+}
 
 // containerMemoryLimit is the soft memory limit to give the Go runtime:
 // zero when GOMEMLIMIT is set (the runtime has applied it) or no limit is

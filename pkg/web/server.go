@@ -48,6 +48,16 @@ func newServer(h http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
+// ListenAndServe serves svc on the configured ports (see Listen and Serve)
+// until ctx ends.
+func ListenAndServe(ctx context.Context, log *slog.Logger, cfg Config, svc *Service) error {
+	appLn, metricsLn, err := Listen(cfg)
+	if err != nil {
+		return err
+	}
+	return Serve(ctx, log, cfg.ShutdownTimeout, appLn, svc.Handler(), metricsLn, svc.MetricsHandler())
+}
+
 // Serve runs the application and metrics servers until ctx ends, then
 // stops accepting, lets in-flight requests finish within shutdownTimeout,
 // and returns. It returns early with an error if either server fails.

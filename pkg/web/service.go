@@ -4,19 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"os"
-	"os/signal"
-	"runtime/debug"
 	"strconv"
-	"syscall"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 )
 
@@ -67,88 +61,6 @@ func (s *Service) Handler() http.Handler { return s.Engine }
 
 // MetricsHandler serves the private metrics port.
 func (s *Service) MetricsHandler() http.Handler { return s.metrics }
-
-// Builder is a service's constructor, e.g. the customer's server.New.
-// lookup reads the environment, for settings only that service has (the
-// employee's session key and first administrator); a service without any
-// ignores it.
-type Builder func(log *slog.Logger, cfg Config, db *sql.DB, lookup func(string) (string, bool)) (*Service, error)
-
-// ServiceConfig is everything a service reads from its environment.
-type ServiceConfig struct {
-	Web Config
-	DB  suppliers.DBConfig
-}
-
-// ServiceConfigFromEnv reads and validates the settings, naming every
-// variable that is missing or malformed in one error.
-func ServiceConfigFromEnv(lookup func(string) (string, bool)) (ServiceConfig, error) {
-	env := envconfig.New(lookup)
-	cfg := ServiceConfig{Web: ConfigFromEnv(env), DB: suppliers.DBConfigFromEnv(env)}
-	if err := env.Err(); err != nil {
-		return cfg, fmt.Errorf("configuration:\n%w", err)
-	}
-	return cfg, nil
-}
-
-// LogValue logs the settings with secrets masked.
-func (c ServiceConfig) LogValue() slog.Value {
-	return slog.GroupValue(slog.Any("web", c.Web), slog.Any("db", c.DB))
-}
-
-// Run is a service's whole life: read the configuration through lookup,
-// open the pool, build the service, serve until ctx ends, drain, close. It
-// takes its environment and output as arguments so tests can run a whole
-// service without touching the process's own.
-func Run(ctx context.Context, name string, build Builder, lookup func(string) (string, bool), stdout io.Writer) (err error) {
-	cfg, err := ServiceConfigFromEnv(lookup)
-	if err != nil {
-		return err
-	}
-	out := newLogWriter(stdout)
-	defer func() {
-		if cerr := out.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("write log: %w", cerr)
-		}
-	}()
-	log := NewLogger(out, name, cfg.Web.LogLevel)
-	log.Info("starting", "config", cfg)
-	db, err := suppliers.Open(cfg.DB)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	svc, err := build(log, cfg.Web, db, lookup)
-	if err != nil {
-		return err
-	}
-	appLn, metricsLn, err := Listen(cfg.Web)
-	if err != nil {
-		return err
-	}
-	return Serve(ctx, log, cfg.Web.ShutdownTimeout, appLn, svc.Handler(), metricsLn, svc.MetricsHandler())
-}
-
-// Main is a service binary's main: `NAME healthcheck` probes a running
-// instance (for container health checks); otherwise run serves until
-// SIGTERM or Ctrl+C. Failures exit non-zero with the reason on stderr.
-func Main(name string, run func(context.Context, func(string) (string, bool), io.Writer) error) {
-	if len(os.Args) == 2 && os.Args[1] == "healthcheck" {
-		os.Exit(HealthcheckCommand(os.LookupEnv))
-	}
-	if limit := containerMemoryLimit(os.LookupEnv, cgroupRoot); limit > 0 {
-		// A soft limit under the container's: the collector works harder
-		// only as the process nears it (GOMEMLIMIT in the environment wins).
-		debug.SetMemoryLimit(limit)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.LookupEnv, os.Stdout); err != nil {
-		stop()
-		fmt.Fprintln(os.Stderr, name+":", err)
-		os.Exit(1)
-	}
-}
 
 // ListQuery reads a supplier list URL's q and page (and per_page, where
 // the caller lets clients choose a page size), or returns the error that

@@ -17,7 +17,6 @@ import (
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
-	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/server"
@@ -166,9 +165,9 @@ func TestAccountsSignOutEverywhereAndUnlock(t *testing.T) {
 	}
 
 	clock := webtest.NewClock(time.Now().UTC().Truncate(time.Second))
-	svc, err := server.NewWithOptions(slog.New(slog.DiscardHandler), web.Config{}, storeDB(t, env), server.Options{
+	svc, err := server.New(server.Deps{Log: slog.New(slog.DiscardHandler), DB: storeDB(t, env), Options: server.Options{
 		SessionKeys: [][]byte{[]byte(strings.Repeat("k", 40))}, Now: clock.Now,
-		Sleep: func(context.Context, time.Duration) error { return nil }})
+		Sleep: func(context.Context, time.Duration) error { return nil }}})
 	if err != nil {
 		t.Fatal(err)
 	}

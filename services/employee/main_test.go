@@ -71,7 +71,9 @@ func TestRunServesUntilStopped(t *testing.T) {
 			t.Errorf("the log shows the %s", name)
 		}
 	}
-	for _, want := range []string{`"msg":"employee settings"`, `"msg":"created the first administrator from ADMIN_EMAIL"`} {
+	// One start-up line writes every setting, the secrets masked.
+	for _, want := range []string{`"msg":"starting"`, `"session_key":"(set: 1 key)"`, `"admin_password":"(set)"`, `"password":"(set)"`,
+		`"admin_email":"first.admin@coffee-suppliers.example"`, `"port":0`, `"msg":"created the first administrator from ADMIN_EMAIL"`} {
 		if !strings.Contains(logText, want) {
 			t.Errorf("the log lacks %s:\n%s", want, logText)
 		}

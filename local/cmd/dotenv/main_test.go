@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/server"
 )
 
@@ -41,8 +42,9 @@ func TestWriteEnvFillsEverySecret(t *testing.T) {
 			t.Errorf("%s = %q: want 12 or more characters without quotes, backslash, space, $ or #", secret, p)
 		}
 	}
-	opts, err := server.OptionsFromEnv(func(k string) (string, bool) { v, ok := first[k]; return v, ok })
-	if err != nil {
+	env := envconfig.New(envconfig.FromMap(first))
+	opts := server.OptionsFromEnv(env)
+	if err := env.Err(); err != nil {
 		t.Fatalf("the employee service refuses the new .env: %v", err)
 	}
 	if len(opts.SessionKeys) != 1 || opts.AdminEmail == "" {

@@ -78,7 +78,7 @@ func TestMailtoLinksCarryOnlyTheAddress(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	svc, err := server.New(quietLog(), webConfig(), db, nil)
+	svc, err := server.New(server.Deps{Log: quietLog(), Web: webConfig(), DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

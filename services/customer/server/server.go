@@ -40,11 +40,19 @@ type handlers struct {
 	store *suppliers.Store
 }
 
-// New builds the service over an open database pool. The catalogue is
-// public and has no settings of its own, so it ignores the environment
-// lookup that web.Builder passes.
-func New(log *slog.Logger, cfg web.Config, db *sql.DB, _ func(string) (string, bool)) (*web.Service, error) {
-	svc, err := web.NewService(log, cfg, db, site, templateFiles)
+// Deps are what the catalogue is built from. The catalogue is public and
+// has no settings of its own beyond what every service reads.
+type Deps struct {
+	Log *slog.Logger
+	Web web.Config
+	// DB is an open pool on the customer's read-only account; the caller
+	// closes it.
+	DB *sql.DB
+}
+
+// New builds the service: its store over deps.DB, its pages and routes.
+func New(deps Deps) (*web.Service, error) {
+	svc, err := web.NewService(deps.Log, deps.Web, deps.DB, site, templateFiles)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func newCatalogue(t testing.TB) *catalogue {
 	clock := webtest.NewClock(time.Now())
 	cfg := webConfig()
 	cfg.PageCacheTTL, cfg.Clock = web.DefaultPageCacheTTL, clock.Now
-	svc, err := server.New(quietLog(), cfg, reader.Open(t), nil)
+	svc, err := server.New(server.Deps{Log: quietLog(), Web: cfg, DB: reader.Open(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -526,7 +526,7 @@ func TestDatabaseDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	svc, err := server.New(quietLog(), webConfig(), db, nil)
+	svc, err := server.New(server.Deps{Log: quietLog(), Web: webConfig(), DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

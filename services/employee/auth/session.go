@@ -36,6 +36,15 @@ const (
 	clockSkew = 5 * time.Minute
 )
 
+// The bounds a configured idle timeout and maximum age must keep, read
+// from the environment or set in code.
+const (
+	MinIdleTimeout = time.Minute
+	MaxIdleTimeout = 24 * time.Hour
+	MinMaxAge      = 5 * time.Minute
+	MaxMaxAge      = 30 * 24 * time.Hour
+)
+
 // Session is what the cookie carries. An anonymous visitor's session has
 // only a CSRF token (so the sign-in form is protected too); a signed-in
 // employee's also names the employee.
@@ -72,26 +81,36 @@ type wire struct {
 	Gen      int64  `json:"g,omitempty"`
 }
 
-// ParseKeys reads SESSION_KEY: one or more comma-separated secrets of at
-// least MinKeyBytes bytes each. The first encrypts new cookies; every one
-// decrypts, so a key can be rotated without signing everybody out: put the
-// new key first, keep the old one after it until the longest session has
-// expired, then drop it.
-func ParseKeys(value string) ([][]byte, error) {
+// SplitKeys reads SESSION_KEY: one or more comma-separated secrets, each
+// of at least MinKeyBytes bytes (see CheckKeys). The first encrypts new
+// cookies; every one decrypts, so a key can be rotated without signing
+// everybody out: put the new key first, keep the old one after it until
+// the longest session has expired, then drop it.
+func SplitKeys(value string) [][]byte {
 	if strings.TrimSpace(value) == "" {
-		return nil, errors.New("is required but not set: set it to at least 32 random bytes, e.g. the output of `openssl rand -base64 48`")
+		return nil
 	}
 	var keys [][]byte
-	for i, part := range strings.Split(value, ",") {
-		part = strings.TrimSpace(part)
-		if len(part) < MinKeyBytes {
-			// Never echo the value: it is a secret.
-			return nil, fmt.Errorf("key %d of %d is %d bytes long; each key must be at least %d bytes of random text, e.g. the output of `openssl rand -base64 48`",
-				i+1, strings.Count(value, ",")+1, len(part), MinKeyBytes)
-		}
-		keys = append(keys, []byte(part))
+	for part := range strings.SplitSeq(value, ",") {
+		keys = append(keys, []byte(strings.TrimSpace(part)))
 	}
-	return keys, nil
+	return keys
+}
+
+// CheckKeys is the one rule for session keys, wherever they come from: at
+// least one, and each at least MinKeyBytes long.
+func CheckKeys(keys [][]byte) error {
+	if len(keys) == 0 {
+		return errors.New("is required but not set: set it to at least 32 random bytes, e.g. the output of `openssl rand -base64 48`")
+	}
+	for i, key := range keys {
+		if len(key) < MinKeyBytes {
+			// Never echo the value: it is a secret.
+			return fmt.Errorf("key %d of %d is %d bytes long; each key must be at least %d bytes of random text, e.g. the output of `openssl rand -base64 48`",
+				i+1, len(keys), len(key), MinKeyBytes)
+		}
+	}
+	return nil
 }
 
 // Codec encrypts and authenticates session cookies with AES-256-GCM. The
@@ -110,14 +129,11 @@ var additionalData = []byte("coffee-suppliers session cookie v1")
 
 // NewCodec derives one AES-256 key per secret with HKDF-SHA256.
 func NewCodec(secrets [][]byte) (*Codec, error) {
-	if len(secrets) == 0 {
-		return nil, errors.New("session codec: no key")
+	if err := CheckKeys(secrets); err != nil {
+		return nil, fmt.Errorf("session key: %w", err)
 	}
 	c := &Codec{}
 	for _, secret := range secrets {
-		if len(secret) < MinKeyBytes {
-			return nil, fmt.Errorf("session codec: a key must be at least %d bytes", MinKeyBytes)
-		}
 		key, err := hkdf.Key(sha256.New, secret, nil, "coffee-suppliers session AES-256-GCM", 32)
 		if err != nil {
 			return nil, fmt.Errorf("session codec: derive key: %w", err)

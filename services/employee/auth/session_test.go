@@ -105,17 +105,17 @@ func TestKeyRotation(t *testing.T) {
 	}
 }
 
-func TestParseKeys(t *testing.T) {
+func TestSplitAndCheckKeys(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("k", 32)
-	keys, err := ParseKeys(long + " , " + strings.Repeat("j", 40))
-	if err != nil || len(keys) != 2 || string(keys[0]) != long {
-		t.Errorf("ParseKeys(two keys) = %q, %v", keys, err)
+	keys := SplitKeys(long + " , " + strings.Repeat("j", 40))
+	if err := CheckKeys(keys); err != nil || len(keys) != 2 || string(keys[0]) != long {
+		t.Errorf("SplitKeys(two keys) = %q, CheckKeys: %v", keys, err)
 	}
 	for _, bad := range []string{"", "   ", "short-secret", long + ",", long + ",tooshort"} {
-		_, err := ParseKeys(bad)
+		err := CheckKeys(SplitKeys(bad))
 		if err == nil {
-			t.Errorf("ParseKeys(%q) accepted", bad)
+			t.Errorf("CheckKeys(SplitKeys(%q)) accepted", bad)
 			continue
 		}
 		if strings.Contains(bad, "short") && strings.Contains(err.Error(), "short") {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 )
@@ -292,7 +293,7 @@ func TestSessionsWorkAcrossReplicas(t *testing.T) {
 		"rotated, old kept": {[][]byte{[]byte(strings.Repeat("n", 40)), key}, http.StatusOK},
 		"other key":         {[][]byte{[]byte(strings.Repeat("o", 40))}, http.StatusSeeOther},
 	} {
-		replica, err := NewWithOptions(quietLog(), webConfig(), svc.db, Options{SessionKeys: tc.keys, Now: svc.clock.Now})
+		replica, err := New(Deps{Log: quietLog(), Web: webConfig(), DB: svc.db, Options: Options{SessionKeys: tc.keys, Now: svc.clock.Now}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -551,7 +552,7 @@ func TestFirstAdministratorFromSettings(t *testing.T) {
 	store := suppliers.NewStore(db, 0)
 	const email, password = "first.admin@coffee-suppliers.example", "a first admin's long password"
 	opts := Options{SessionKeys: [][]byte{[]byte(strings.Repeat("k", 32))}, AdminEmail: email, AdminPassword: password}
-	svc, err := NewWithOptions(quietLog(), webConfig(), db, opts)
+	svc, err := New(Deps{Log: quietLog(), Web: webConfig(), DB: db, Options: opts})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -568,7 +569,7 @@ func TestFirstAdministratorFromSettings(t *testing.T) {
 	// Another replica starting with the same settings, or a later restart
 	// with other ones, creates nothing more.
 	for _, o := range []Options{opts, {SessionKeys: opts.SessionKeys, AdminEmail: "someone.else@coffee-suppliers.example", AdminPassword: password}} {
-		other, err := NewWithOptions(quietLog(), webConfig(), db, o)
+		other, err := New(Deps{Log: quietLog(), Web: webConfig(), DB: db, Options: o})
 		if err != nil {
 			t.Fatalf("restart: %v", err)
 		}
@@ -602,7 +603,7 @@ func TestFirstAdministratorRaceIsHarmless(t *testing.T) {
 	}
 }
 
-// TestSettingsFromTheEnvironment covers New's reading of SESSION_KEY and
+// TestSettingsFromTheEnvironment covers the reading of SESSION_KEY and
 // friends, and the errors that name them.
 func TestSettingsFromTheEnvironment(t *testing.T) {
 	t.Parallel()
@@ -624,7 +625,9 @@ func TestSettingsFromTheEnvironment(t *testing.T) {
 		{map[string]string{"SESSION_KEY": key, "ADMIN_EMAIL": "a@coffee.example", "ADMIN_PASSWORD": "short"}, "ADMIN_PASSWORD: The password must be at least 12 characters"},
 		{map[string]string{"SESSION_KEY": key, "ADMIN_EMAIL": "A@Coffee.example", "ADMIN_PASSWORD": "a long enough password"}, ""},
 	} {
-		opts, err := OptionsFromEnv(func(k string) (string, bool) { v, ok := tc.env[k]; return v, ok })
+		env := envconfig.New(envconfig.FromMap(tc.env))
+		opts := OptionsFromEnv(env)
+		err := env.Err()
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("env %v: %v", tc.env, err)
@@ -638,16 +641,43 @@ func TestSettingsFromTheEnvironment(t *testing.T) {
 			t.Errorf("admin email %q, want it lower-cased", opts.AdminEmail)
 		}
 	}
-	opts, _ := OptionsFromEnv(func(k string) (string, bool) {
-		v, ok := map[string]string{"SESSION_KEY": key}[k]
-		return v, ok
-	})
+	opts := OptionsFromEnv(envconfig.New(envconfig.FromMap(map[string]string{"SESSION_KEY": key})))
 	if opts.IdleTimeout != 30*time.Minute || opts.MaxAge != 12*time.Hour {
 		t.Errorf("defaults: idle %v, max age %v", opts.IdleTimeout, opts.MaxAge)
 	}
 	printed := fmt.Sprint(opts) + fmt.Sprintf("%+v %#v", opts, opts)
 	if strings.Contains(printed, key) {
 		t.Errorf("fmt shows the session key: %s", printed)
+	}
+}
+
+// TestSettingsInCode: options built in code (tests, the local launcher)
+// are checked by the rules the environment's are, with the same words, and
+// the administrator's email is normalised the same way.
+func TestSettingsInCode(t *testing.T) {
+	t.Parallel()
+	key := []byte(strings.Repeat("s", 48))
+	for _, tc := range []struct {
+		opts Options
+		want string // a fragment of New's error
+	}{
+		{Options{}, "SESSION_KEY: is required"},
+		{Options{SessionKeys: [][]byte{key, []byte("short")}}, "SESSION_KEY: key 2 of 2 is 5 bytes long"},
+		{Options{SessionKeys: [][]byte{key}, IdleTimeout: time.Second}, "SESSION_IDLE_TIMEOUT: must be a duration from 1m0s to 24h0m0s"},
+		{Options{SessionKeys: [][]byte{key}, MaxAge: 365 * 24 * time.Hour}, "SESSION_MAX_AGE: must be a duration from 5m0s to 720h0m0s"},
+		{Options{SessionKeys: [][]byte{key}, IdleTimeout: 2 * time.Hour, MaxAge: time.Hour}, "SESSION_MAX_AGE: must be at least SESSION_IDLE_TIMEOUT"},
+		{Options{SessionKeys: [][]byte{key}, AdminEmail: "a@coffee.example"}, "ADMIN_PASSWORD: must be set together with ADMIN_EMAIL"},
+		{Options{SessionKeys: [][]byte{key}, AdminEmail: "not an email", AdminPassword: "a long enough password"}, "ADMIN_EMAIL: enter an email address"},
+	} {
+		// The options are checked before the database is touched.
+		_, err := New(Deps{Log: quietLog(), Web: webConfig(), Options: tc.opts})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one saying %q", tc.opts, err, tc.want)
+		}
+	}
+	opts := Options{SessionKeys: [][]byte{key}, AdminEmail: " A@Coffee.example", AdminPassword: "a long enough password"}
+	if err := opts.validate(); err != nil || opts.AdminEmail != "a@coffee.example" {
+		t.Errorf("validate = %v, admin email %q; want it accepted and normalised", err, opts.AdminEmail)
 	}
 }
 

@@ -50,7 +50,7 @@ func TestStartsBeforeOrAfterTheMigration(t *testing.T) {
 			var logs webtest.LogBuffer
 			log := slog.New(slog.NewJSONHandler(&logs, nil))
 			opts := Options{SessionKeys: [][]byte{[]byte(rand.Text() + rand.Text())}, AdminEmail: email, AdminPassword: password}
-			svc, err := NewWithOptions(log, webConfig(), db, opts)
+			svc, err := New(Deps{Log: log, Web: webConfig(), DB: db, Options: opts})
 			if err != nil {
 				t.Fatalf("the service did not start: %v", err)
 			}

@@ -69,7 +69,7 @@ func TestACopiedCookieDiesWithSignOut(t *testing.T) {
 // database, with the same key and clock.
 func otherReplica(t *testing.T, svc testService) http.Handler {
 	t.Helper()
-	replica, err := NewWithOptions(quietLog(), webConfig(), svc.db, Options{SessionKeys: svc.opts.SessionKeys, Now: svc.clock.Now, Sleep: svc.delays.sleep})
+	replica, err := New(Deps{Log: quietLog(), Web: webConfig(), DB: svc.db, Options: Options{SessionKeys: svc.opts.SessionKeys, Now: svc.clock.Now, Sleep: svc.delays.sleep}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func newTestServiceWith(t testing.TB, log *slog.Logger, configure func(*Options)
 		configure(&opts)
 	}
 	// The page cache is on, as in production, on the same clock.
-	svc, err := NewWithOptions(log, web.Config{PageCacheTTL: web.DefaultPageCacheTTL, Clock: clock.Now}, db, opts)
+	svc, err := New(Deps{Log: log, Web: web.Config{PageCacheTTL: web.DefaultPageCacheTTL, Clock: clock.Now}, DB: db, Options: opts})
 	if err != nil {
 		t.Fatalf("new service: %v", err)
 	}

@@ -9,12 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 )
 
 // TestNoSecretInAnyLogLine starts the service from its environment (first
-// administrator included), logging everything down to debug as JSON, and
+// administrator included, its settings logged as main logs them), logging everything down to debug as JSON, and
 // goes through a whole visit: a failed sign-in (with a password typed into
 // the email box), a refused form, sign-in, add, edit, delete (each posted
 // twice with its one-time form token), a damaged form token, sign-out, the
@@ -32,8 +33,14 @@ func TestNoSecretInAnyLogLine(t *testing.T) {
 		wrongPassword = "Wr0ng-password-never-logged"
 		typedInEmail  = "password-typed-into-the-email-box"
 	)
-	env := map[string]string{"SESSION_KEY": sessionKey, "ADMIN_EMAIL": adminEmail, "ADMIN_PASSWORD": adminPassword}
-	svc, err := New(log, webConfig(), db, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	env := envconfig.New(envconfig.FromMap(map[string]string{"SESSION_KEY": sessionKey, "ADMIN_EMAIL": adminEmail, "ADMIN_PASSWORD": adminPassword}))
+	opts := OptionsFromEnv(env)
+	if err := env.Err(); err != nil {
+		t.Fatalf("settings: %v", err)
+	}
+	// The start-up line, as main writes it with the other settings.
+	log.Info("starting", "config", slog.GroupValue(slog.Any("employee", opts)))
+	svc, err := New(Deps{Log: log, Web: webConfig(), DB: db, Options: opts})
 	if err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -106,7 +113,7 @@ func TestNoSecretInAnyLogLine(t *testing.T) {
 		}
 	}
 	// The log still says what happened.
-	for _, want := range []string{`"msg":"employee settings"`, `"admin_password":"(set)"`, `"session_key":"(set: 1 key)"`,
+	for _, want := range []string{`"msg":"starting"`, `"admin_password":"(set)"`, `"session_key":"(set: 1 key)"`,
 		`"msg":"created the first administrator from ADMIN_EMAIL"`, `"msg":"sign-in failed"`, `"msg":"signed in"`,
 		`"msg":"signed out"`, `"route":"/admin/login"`, `"status":403`} {
 		if !strings.Contains(text, want) {

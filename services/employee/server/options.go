@@ -20,7 +20,7 @@ type Options struct {
 	SessionKeys [][]byte
 	// IdleTimeout signs an employee out after this long without a request;
 	// MaxAge after this long in any case. Zero takes the defaults (30 min,
-	// 12 h).
+	// 12 h); the bounds are auth's (MinIdleTimeout and friends).
 	IdleTimeout time.Duration
 	MaxAge      time.Duration
 	// AdminEmail and AdminPassword create the first administrator when no
@@ -44,38 +44,76 @@ type Options struct {
 }
 
 // OptionsFromEnv reads SESSION_KEY (required), SESSION_IDLE_TIMEOUT (30m),
-// SESSION_MAX_AGE (12h), ADMIN_EMAIL and ADMIN_PASSWORD, naming every
-// variable that is missing or malformed in one error.
-func OptionsFromEnv(lookup func(string) (string, bool)) (Options, error) {
-	env := envconfig.New(lookup)
-	var o Options
-	keys, err := auth.ParseKeys(env.OptionalSecret("SESSION_KEY"))
-	if err != nil {
-		env.Invalid("SESSION_KEY", "%v", err)
+// SESSION_MAX_AGE (12h), ADMIN_EMAIL and ADMIN_PASSWORD from env, which
+// collects every missing or malformed variable with the service's other
+// settings (the caller reports env.Err). They are checked by the rules
+// that check options built in code (see validate).
+func OptionsFromEnv(env *envconfig.Reader) Options {
+	o := Options{
+		SessionKeys:   auth.SplitKeys(env.OptionalSecret("SESSION_KEY")),
+		IdleTimeout:   env.Duration("SESSION_IDLE_TIMEOUT", auth.DefaultIdleTimeout, auth.MinIdleTimeout, auth.MaxIdleTimeout),
+		MaxAge:        env.Duration("SESSION_MAX_AGE", auth.DefaultMaxAge, auth.MinMaxAge, auth.MaxMaxAge),
+		AdminEmail:    env.String("ADMIN_EMAIL", ""),
+		AdminPassword: env.OptionalSecret("ADMIN_PASSWORD"),
 	}
-	o.SessionKeys = keys
-	o.IdleTimeout = env.Duration("SESSION_IDLE_TIMEOUT", auth.DefaultIdleTimeout, time.Minute, 24*time.Hour)
-	o.MaxAge = env.Duration("SESSION_MAX_AGE", auth.DefaultMaxAge, 5*time.Minute, 30*24*time.Hour)
-	if o.MaxAge < o.IdleTimeout {
-		env.Invalid("SESSION_MAX_AGE", "must be at least SESSION_IDLE_TIMEOUT (%s), got %s", o.IdleTimeout, o.MaxAge)
-	}
-	o.AdminEmail = env.String("ADMIN_EMAIL", "")
-	o.AdminPassword = env.OptionalSecret("ADMIN_PASSWORD")
-	for _, p := range o.adminProblems() {
+	for _, p := range o.check() {
 		env.Invalid(p.name, "%s", p.message)
 	}
-	if err := env.Err(); err != nil {
-		return o, fmt.Errorf("configuration:\n%w", err)
+	return o
+}
+
+// validate checks options built in code (tests, the local launcher) by the
+// rules OptionsFromEnv applies to the environment, naming each setting by
+// its variable, and normalises the administrator's email (see
+// auth.NormalizeEmail) so the account is stored in the form sign-in looks
+// up.
+func (o *Options) validate() error {
+	var errs []error
+	for _, p := range o.check() {
+		errs = append(errs, fmt.Errorf("%s: %s", p.name, p.message))
 	}
-	o.AdminEmail, _ = auth.NormalizeEmail(o.AdminEmail)
-	return o, nil
+	return errors.Join(errs...)
 }
 
 type problem struct{ name, message string }
 
-// adminProblems checks the first administrator's settings: both or
-// neither, a plain email, a password the policy accepts.
-func (o Options) adminProblems() []problem {
+// check is the one place the options are validated, from the environment
+// or from code.
+func (o *Options) check() []problem {
+	var out []problem
+	if err := auth.CheckKeys(o.SessionKeys); err != nil {
+		out = append(out, problem{"SESSION_KEY", err.Error()})
+	}
+	// Zero takes the default; the environment's reader has already
+	// refused values outside the bounds, so only code can get here with one.
+	idle, maxAge := o.limits()
+	if idle < auth.MinIdleTimeout || idle > auth.MaxIdleTimeout {
+		out = append(out, problem{"SESSION_IDLE_TIMEOUT", fmt.Sprintf("must be a duration from %s to %s, got %s", auth.MinIdleTimeout, auth.MaxIdleTimeout, idle)})
+	}
+	if maxAge < auth.MinMaxAge || maxAge > auth.MaxMaxAge {
+		out = append(out, problem{"SESSION_MAX_AGE", fmt.Sprintf("must be a duration from %s to %s, got %s", auth.MinMaxAge, auth.MaxMaxAge, maxAge)})
+	}
+	if maxAge < idle {
+		out = append(out, problem{"SESSION_MAX_AGE", fmt.Sprintf("must be at least SESSION_IDLE_TIMEOUT (%s), got %s", idle, maxAge)})
+	}
+	return append(out, o.checkAdmin()...)
+}
+
+// limits are the session limits in effect: zero takes the default.
+func (o Options) limits() (idle, maxAge time.Duration) {
+	idle, maxAge = o.IdleTimeout, o.MaxAge
+	if idle == 0 {
+		idle = auth.DefaultIdleTimeout
+	}
+	if maxAge == 0 {
+		maxAge = auth.DefaultMaxAge
+	}
+	return idle, maxAge
+}
+
+// checkAdmin checks the first administrator's settings: both or neither,
+// a plain email, a password the policy accepts. It normalises the email.
+func (o *Options) checkAdmin() []problem {
 	switch {
 	case o.AdminEmail == "" && o.AdminPassword == "":
 		return nil
@@ -85,8 +123,10 @@ func (o Options) adminProblems() []problem {
 		return []problem{{"ADMIN_PASSWORD", "must be set together with ADMIN_EMAIL (or neither)"}}
 	}
 	var out []problem
-	if _, err := auth.NormalizeEmail(o.AdminEmail); err != nil {
+	if email, err := auth.NormalizeEmail(o.AdminEmail); err != nil {
 		out = append(out, problem{"ADMIN_EMAIL", fmt.Sprintf("%v, got %q", err, o.AdminEmail)})
+	} else {
+		o.AdminEmail = email
 	}
 	if err := auth.CheckPasswordPolicy(o.AdminPassword); err != nil {
 		out = append(out, problem{"ADMIN_PASSWORD", err.Error()})
@@ -94,33 +134,9 @@ func (o Options) adminProblems() []problem {
 	return out
 }
 
-// validate checks options built in code (tests, the local launcher) as
-// strictly as OptionsFromEnv checks the environment.
-func (o Options) validate() error {
-	var errs []error
-	if len(o.SessionKeys) == 0 {
-		errs = append(errs, errors.New("SESSION_KEY: is required but not set"))
-	}
-	for i, k := range o.SessionKeys {
-		if len(k) < auth.MinKeyBytes {
-			errs = append(errs, fmt.Errorf("SESSION_KEY: key %d is shorter than %d bytes", i+1, auth.MinKeyBytes))
-		}
-	}
-	for _, p := range o.adminProblems() {
-		errs = append(errs, fmt.Errorf("%s: %s", p.name, p.message))
-	}
-	return errors.Join(errs...)
-}
-
 // LogValue logs the settings with every secret masked.
 func (o Options) LogValue() slog.Value {
-	idle, maxAge := o.IdleTimeout, o.MaxAge
-	if idle <= 0 {
-		idle = auth.DefaultIdleTimeout
-	}
-	if maxAge <= 0 {
-		maxAge = auth.DefaultMaxAge
-	}
+	idle, maxAge := o.limits()
 	keys := envconfig.Mask("")
 	if len(o.SessionKeys) > 0 {
 		keys = "(set: " + strconv.Itoa(len(o.SessionKeys)) + " key"

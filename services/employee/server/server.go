@@ -76,35 +76,33 @@ type handlers struct {
 	freshAfterChange time.Duration
 }
 
-// New builds the service over an open database pool, with its own settings
-// (SESSION_KEY and friends) read through lookup. It is the web.Builder the
-// service's main runs.
-func New(log *slog.Logger, cfg web.Config, db *sql.DB, lookup func(string) (string, bool)) (*web.Service, error) {
-	opts, err := OptionsFromEnv(lookup)
-	if err != nil {
-		return nil, err
-	}
-	log.Info("employee settings", "auth", opts)
-	return NewWithOptions(log, cfg, db, opts)
+// Deps are what the administration is built from.
+type Deps struct {
+	Log *slog.Logger
+	Web web.Config
+	// DB is an open pool on the employee's account; the caller closes it.
+	DB *sql.DB
+	// Options are the service's own settings: from the environment
+	// (OptionsFromEnv) in production, from code in tests and the local
+	// launcher; New checks them either way.
+	Options Options
 }
 
-// NewWithOptions builds the service from typed options, so the local
-// launcher and tests can pass a session key and a clock of their own. When
-// no employee account exists and opts name a first administrator, it
-// creates that account once the database is ready (see firstAdmin).
-func NewWithOptions(log *slog.Logger, cfg web.Config, db *sql.DB, opts Options) (*web.Service, error) {
+// New builds the service: its store over deps.DB, its sessions, pages and
+// routes. When no employee account exists and the options name a first
+// administrator, it creates that account once the database is ready (see
+// firstAdmin).
+func New(deps Deps) (*web.Service, error) {
+	log, cfg, opts := deps.Log, deps.Web, deps.Options
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("employee settings:\n%w", err)
-	}
-	if opts.AdminEmail != "" {
-		opts.AdminEmail, _ = auth.NormalizeEmail(opts.AdminEmail) // validate checked it
 	}
 	sessions, err := auth.NewManager(auth.ManagerConfig{Keys: opts.SessionKeys,
 		IdleTimeout: opts.IdleTimeout, MaxAge: opts.MaxAge, Now: opts.Now})
 	if err != nil {
 		return nil, err
 	}
-	svc, err := web.NewService(log, cfg, db, site, templateFiles)
+	svc, err := web.NewService(log, cfg, deps.DB, site, templateFiles)
 	if err != nil {
 		return nil, err
 	}

@@ -477,8 +477,8 @@ func TestListShowsChangesDespiteItsCache(t *testing.T) {
 // keys and clock, with its own page cache.
 func mustReplica(t *testing.T, svc testService) http.Handler {
 	t.Helper()
-	replica, err := NewWithOptions(quietLog(), web.Config{PageCacheTTL: web.DefaultPageCacheTTL, Clock: svc.clock.Now},
-		svc.db, svc.opts)
+	replica, err := New(Deps{Log: quietLog(), Web: web.Config{PageCacheTTL: web.DefaultPageCacheTTL, Clock: svc.clock.Now},
+		DB: svc.db, Options: svc.opts})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package web
+package main
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 
 func TestConfigNamesEveryMissingDatabaseSetting(t *testing.T) {
 	t.Parallel()
-	_, err := ServiceConfigFromEnv(envconfig.FromMap(map[string]string{}))
+	_, err := configFromEnv(envconfig.FromMap(map[string]string{}))
 	if err == nil {
 		t.Fatal("no error without database settings")
 	}
@@ -38,7 +38,7 @@ func TestConfigNamesBadPorts(t *testing.T) {
 		for k, v := range tc.env {
 			env[k] = v
 		}
-		_, err := ServiceConfigFromEnv(envconfig.FromMap(env))
+		_, err := configFromEnv(envconfig.FromMap(env))
 		if err == nil || !strings.Contains(err.Error(), tc.name+":") {
 			t.Errorf("env %v: error %v, want one naming %s", tc.env, err, tc.name)
 		}
@@ -48,7 +48,7 @@ func TestConfigNamesBadPorts(t *testing.T) {
 func TestConfigDefaultsAndMasksThePassword(t *testing.T) {
 	t.Parallel()
 	const password = "correct-horse-battery"
-	cfg, err := ServiceConfigFromEnv(envconfig.FromMap(map[string]string{
+	cfg, err := configFromEnv(envconfig.FromMap(map[string]string{
 		"APP_DB_HOST": "db.internal", "APP_DB_USER": "employee", "APP_DB_PASSWORD": password,
 	}))
 	if err != nil {
