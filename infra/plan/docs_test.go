@@ -2,11 +2,15 @@ package plan
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/coffee-suppliers/coffee-suppliers/local/gateway"
 )
@@ -248,4 +252,100 @@ func TestGravitonVariantIsDeployable(t *testing.T) {
 	if !strings.Contains(md, "`infra/params/graviton.json`") || !strings.Contains(md, "`CustomerCpuArchitecture`") {
 		t.Errorf("the estimate does not say how to deploy its Graviton variant (infra/params/graviton.json, CustomerCpuArchitecture)")
 	}
+}
+
+// readmeBudget is the README's size limit in bytes: it is the front door
+// (what the project is, a picture, how to start, where each lab phase
+// lives), and everything else has its page in docs/ (issue 14).
+const readmeBudget = 12_000
+
+// TestReadmeIsAFrontDoor fails when the README grows past its budget: a
+// new topic gets a page in docs/ and a link, not a section here.
+func TestReadmeIsAFrontDoor(t *testing.T) {
+	if n := len(readFile(t, readmeFile)); n > readmeBudget {
+		t.Errorf("README.md is %d bytes, over its budget of %d: move the detail to a page in docs/ and link it", n, readmeBudget)
+	}
+}
+
+// TestDocLinksResolve: every relative link in the README and docs/*.md
+// names a file that exists and, with a #fragment into a Markdown file, a
+// heading of that file, so moving a section never leaves a link behind.
+func TestDocLinksResolve(t *testing.T) {
+	pages, err := filepath.Glob(docs + "*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages = append(pages, readmeFile)
+	anchors := map[string]map[string]bool{} // Markdown file → its headings' anchors
+	anchorsOf := func(path string) map[string]bool {
+		if a, ok := anchors[path]; ok {
+			return a
+		}
+		a := headingAnchors(readFile(t, path))
+		anchors[path] = a
+		return a
+	}
+	for _, page := range pages {
+		for _, target := range relativeLinks(readFile(t, page)) {
+			file, fragment, _ := strings.Cut(target, "#")
+			path := page // "#fragment" alone: a heading of the page itself
+			if file != "" {
+				path = filepath.Join(filepath.Dir(page), file)
+				if _, err := os.Stat(path); err != nil {
+					t.Errorf("%s links %q, which does not exist", filepath.Base(page), target)
+					continue
+				}
+			}
+			if fragment != "" && strings.HasSuffix(path, ".md") && !anchorsOf(path)[fragment] {
+				t.Errorf("%s links %q: %s has no heading with the anchor #%s", filepath.Base(page), target, filepath.Base(path), fragment)
+			}
+		}
+	}
+}
+
+var (
+	fencedCode = regexp.MustCompile("(?ms)^```.*?^```[ \t]*$")
+	inlineCode = regexp.MustCompile("`[^`\n]*`")
+	linkTarget = regexp.MustCompile(`\]\(([^)\s]+)(?:\s+"[^"]*")?\)`)
+	heading    = regexp.MustCompile(`(?m)^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$`)
+)
+
+// relativeLinks are the targets of a Markdown text's links and images that
+// lead into the repository (no scheme), outside code.
+func relativeLinks(markdown string) []string {
+	prose := inlineCode.ReplaceAllString(fencedCode.ReplaceAllString(markdown, ""), "")
+	var targets []string
+	for _, m := range linkTarget.FindAllStringSubmatch(prose, -1) {
+		if target := m[1]; !strings.Contains(target, "://") && !strings.HasPrefix(target, "mailto:") {
+			targets = append(targets, target)
+		}
+	}
+	return targets
+}
+
+// headingAnchors are the anchors a code host gives a Markdown text's
+// headings, as GitHub makes them: lower case, punctuation dropped, spaces
+// to hyphens, and -1, -2… after a repeat.
+func headingAnchors(markdown string) map[string]bool {
+	anchors := map[string]bool{}
+	seen := map[string]int{}
+	for _, m := range heading.FindAllStringSubmatch(fencedCode.ReplaceAllString(markdown, ""), -1) {
+		var slug strings.Builder
+		for _, r := range strings.ToLower(m[1]) {
+			switch {
+			case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_':
+				slug.WriteRune(r)
+			case r == ' ':
+				slug.WriteByte('-')
+			}
+		}
+		anchor := slug.String()
+		if n := seen[anchor]; n > 0 {
+			anchors[fmt.Sprintf("%s-%d", anchor, n)] = true
+		} else {
+			anchors[anchor] = true
+		}
+		seen[anchor]++
+	}
+	return anchors
 }

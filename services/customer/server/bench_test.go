@@ -9,7 +9,7 @@ import (
 )
 
 // BenchmarkListPage is the catalogue's supplier list, 20 rows: a visitor's
-// page from the page cache, and read and rendered afresh. Compare runs with benchstat (see the README); the
+// page from the page cache, and read and rendered afresh. Compare runs with benchstat (see docs/performance.md); the
 // harness (make bench) measures the whole service.
 //
 //	go test -run '^$' -bench ListPage ./services/customer/server

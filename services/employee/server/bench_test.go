@@ -14,7 +14,7 @@ import (
 // BenchmarkListPage is a signed-in employee's supplier list, 20 rows: the
 // page cache's hit (the layout rendered around cached content) and, with
 // the notice of a change, a fresh read and render. Compare runs with
-// benchstat (see the README); the harness (make bench) measures the whole
+// benchstat (see docs/performance.md); the harness (make bench) measures the whole
 // service.
 //
 //	go test -run '^$' -bench ListPage ./services/employee/server
