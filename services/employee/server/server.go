@@ -70,10 +70,6 @@ type handlers struct {
 	// check itself.
 	hashSlots *auth.HashSlots
 	verify    func(hash, password string) (bool, error)
-	// freshAfterChange is how long after their own change an employee's
-	// lists skip the page cache: its time to live, plus a second for the
-	// clocks of different replicas' hosts to disagree.
-	freshAfterChange time.Duration
 }
 
 // New builds the service over an open database pool, with its own settings
@@ -118,7 +114,7 @@ func NewWithOptions(log *slog.Logger, cfg web.Config, db *sql.DB, opts Options) 
 	}
 	app, engine := svc.App, svc.Engine
 	h := handlers{app: app, store: svc.Store, sessions: sessions, log: log, sleep: sleep,
-		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword), freshAfterChange: cfg.PageCacheTTL + time.Second,
+		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword),
 		sessionChecks: auth.NewSessionChecks(sessions.Now, func(ctx context.Context, s auth.Session) (bool, error) {
 			return svc.Store.SessionValid(ctx, s.EmployeeID, s.Generation, auth.SessionID(s))
 		}),
@@ -212,11 +208,11 @@ type listPage struct {
 	Notice string
 }
 
-// list serves the list from the page cache, except to an employee who has
-// just changed a supplier: for a while after their change (as their
-// session cookie says, so on every replica) they read afresh, and always
-// see their own change. Other employees' changes show within
-// PAGE_CACHE_TTL, and at once on the replica that made them.
+// list serves the list from the page cache, except the list a change
+// redirects to (it has a notice): that one is read afresh on whichever
+// replica serves it, so an employee always sees their own change. Other
+// employees' changes show within PAGE_CACHE_TTL, and at once on the
+// replica that made them (redirectToList empties its cache).
 func (h handlers) list(c *gin.Context) error {
 	q, err := web.ListQuery(c, false)
 	if err != nil {
@@ -226,16 +222,16 @@ func (h handlers) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if changed := session(c).ChangedAt; !changed.IsZero() && h.sessions.Now().Sub(changed) < h.freshAfterChange {
+	if notice != "" {
 		list, err := h.store.List(c.Request.Context(), q)
 		if err != nil {
 			return err
 		}
 		return h.app.HTML(c, http.StatusOK, "suppliers", "Suppliers", listPage{List: list, Notice: notice})
 	}
-	return h.app.CachedHTML(c, "suppliers", "Suppliers", web.QueryKey(q)+"\x00"+notice, func() (any, error) {
+	return h.app.CachedContent(c, "suppliers", "Suppliers", web.QueryKey(q), func() (any, error) {
 		list, err := h.store.List(c.Request.Context(), q)
-		return listPage{List: list, Notice: notice}, err
+		return listPage{List: list}, err
 	})
 }
 
@@ -244,14 +240,9 @@ func (h handlers) list(c *gin.Context) error {
 // id (0 when unknown) for the list's notice.
 func (h handlers) redirectToList(c *gin.Context, notice string, id int64) {
 	if notices[notice].writesTo {
-		// Drop this replica's cached lists, and note the change in the
-		// employee's session so every replica shows it to them at once.
+		// This replica's next lists show the change at once; the list
+		// with the notice reads afresh on any replica.
 		h.app.InvalidateCache()
-		s := session(c)
-		s.ChangedAt = h.sessions.Now()
-		if !h.writeSession(c, s) {
-			return
-		}
 	}
 	q := url.Values{"notice": {notice}}
 	if id != 0 {
