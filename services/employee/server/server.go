@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -121,23 +122,31 @@ func NewWithOptions(log *slog.Logger, cfg web.Config, db *sql.DB, opts Options) 
 		hashSlots: auth.NewHashSlots(opts.MaxConcurrentHashes), verify: verify}
 	svc.WhenReady(func(ctx context.Context) error { return h.firstAdmin.ensure(ctx, log, svc.Store) })
 
-	// The guard runs before every route added from here on, and before
-	// the not-found page; the static files, /healthz and /readyz were added
-	// by web.NewService and stay public.
-	engine.Use(h.guard)
+	// Every administration page is behind the guard. The static files,
+	// /healthz and /readyz were added by web.NewService and stay public.
+	admin := engine.Group(adminPath, h.guard)
+	// route adds a page by the full path links and redirects name it by.
+	route := func(method, path string, handler web.Handler) {
+		admin.Handle(method, strings.TrimPrefix(path, adminPath), app.Page(handler))
+	}
 	toList := func(c *gin.Context) { c.Redirect(http.StatusFound, listPath) }
-	engine.GET(adminPath, toList)
-	engine.GET(adminPath+"/", toList)
-	engine.GET(loginPath, app.Page(h.loginForm))
-	engine.POST(loginPath, app.Page(h.login))
-	engine.POST(logoutPath, app.Page(h.logout))
-	engine.GET(listPath, app.Page(h.list))
-	engine.GET(addPath, app.Page(h.addForm))
-	engine.POST(addPath, app.Page(h.create))
-	engine.GET(updatePath+":id", app.Page(h.updateForm))
-	engine.POST(updatePath+":id", app.Page(h.update))
-	engine.GET(removePath+":id", app.Page(h.removeConfirmation))
-	engine.POST(removePath+":id", app.Page(h.remove))
+	admin.GET("", toList)
+	admin.GET("/", toList)
+	route(http.MethodGet, loginPath, h.loginForm)
+	route(http.MethodPost, loginPath, h.login)
+	route(http.MethodPost, logoutPath, h.logout)
+	route(http.MethodGet, listPath, h.list)
+	route(http.MethodGet, addPath, h.addForm)
+	route(http.MethodPost, addPath, h.create)
+	route(http.MethodGet, updatePath+":id", h.updateForm)
+	route(http.MethodPost, updatePath+":id", h.update)
+	route(http.MethodGet, removePath+":id", h.removeConfirmation)
+	route(http.MethodPost, removePath+":id", h.remove)
+	// Unknown paths and methods under /admin pass the guard too: a visitor
+	// is sent to sign in rather than told which addresses exist, and an
+	// employee's not-found page shows them signed in.
+	engine.NoRoute(h.guardUnrouted, app.NotFound)
+	engine.NoMethod(h.guardUnrouted, app.MethodNotAllowed)
 	return svc, nil
 }
 
