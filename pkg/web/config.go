@@ -35,8 +35,8 @@ type Config struct {
 	// LogLevel is debug, info, warn or error.
 	LogLevel slog.Level
 	// PageCacheTTL is how long a list page's content may be served from
-	// memory (App.CachedHTML); zero renders every page afresh. It bounds
-	// how long a change takes to show on every replica.
+	// memory (App.CachedPage, App.CachedContent); zero renders every page
+	// afresh. It bounds how long a change takes to show on every replica.
 	PageCacheTTL time.Duration
 	// Clock tells the page cache the time; nil is time.Now. Tests set it
 	// to move time on without waiting.

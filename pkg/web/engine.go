@@ -46,19 +46,31 @@ func (a *App) Engine(cfg Config, metrics *Metrics, ready func(context.Context) e
 		}
 		c.JSON(http.StatusOK, gin.H{"status": "ok"})
 	})
-	engine.NoRoute(a.errorRoute(func(c *gin.Context) error {
-		if isAPIPath(c.Request.URL.Path) {
-			return &Error{Status: http.StatusNotFound, Title: "Not found",
-				Message: "There is nothing at this address. The API's paths are listed in /api/openapi.json."}
-		}
-		return &Error{Status: http.StatusNotFound, Title: "Page not found",
-			Message: "There is no page at this address. Check the link, or start again from the home page."}
-	}))
-	engine.NoMethod(a.errorRoute(func(c *gin.Context) error {
-		method, _ := capForLog(c.Request.Method)
-		return Errorf(http.StatusMethodNotAllowed, "This address does not accept "+method+" requests.")
-	}))
+	engine.NoRoute(a.NotFound)
+	engine.NoMethod(a.MethodNotAllowed)
 	return engine, nil
+}
+
+// NotFound answers a request no route matched: JSON under APIPrefix, an
+// HTML page elsewhere. Engine makes it the engine's answer; a service that
+// guards a group of paths puts its guard before it
+// (engine.NoRoute(guard, app.NotFound)), so unrouted paths there pass the
+// guard as routed ones do.
+func (a *App) NotFound(c *gin.Context) {
+	if isAPIPath(c.Request.URL.Path) {
+		a.failUnrouted(c, &Error{Status: http.StatusNotFound, Title: "Not found",
+			Message: "There is nothing at this address. The API's paths are listed in /api/openapi.json."})
+		return
+	}
+	a.failUnrouted(c, &Error{Status: http.StatusNotFound, Title: "Page not found",
+		Message: "There is no page at this address. Check the link, or start again from the home page."})
+}
+
+// MethodNotAllowed answers a request whose path has routes for other
+// methods only, like NotFound (engine.NoMethod).
+func (a *App) MethodNotAllowed(c *gin.Context) {
+	method, _ := capForLog(c.Request.Method)
+	a.failUnrouted(c, Errorf(http.StatusMethodNotAllowed, "This address does not accept "+method+" requests."))
 }
 
 // APIPrefix is where the JSON API lives: everything under it answers JSON,
@@ -69,15 +81,11 @@ func isAPIPath(p string) bool {
 	return p == APIPrefix || strings.HasPrefix(p, APIPrefix+"/")
 }
 
-// errorRoute adapts the not-found and method-not-allowed handlers: JSON
-// under APIPrefix, an HTML page elsewhere.
-func (a *App) errorRoute(h Handler) gin.HandlerFunc {
-	page, api := a.Page(h), a.API(h)
-	return func(c *gin.Context) {
-		if isAPIPath(c.Request.URL.Path) {
-			api(c)
-			return
-		}
-		page(c)
+// failUnrouted answers err as JSON under APIPrefix, as API does, and as a
+// page elsewhere.
+func (a *App) failUnrouted(c *gin.Context, err error) {
+	if isAPIPath(c.Request.URL.Path) {
+		c.Set(jsonErrorsKey, true)
 	}
+	a.fail(c, err)
 }

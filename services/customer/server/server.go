@@ -82,7 +82,7 @@ func (h handlers) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return h.app.CachedHTML(c, "suppliers", "Suppliers", web.QueryKey(q), func() (any, error) {
+	return h.app.CachedPage(c, "suppliers", "Suppliers", web.QueryKey(q), func() (any, error) {
 		return h.store.List(c.Request.Context(), q)
 	})
 }

@@ -54,11 +54,6 @@ type Session struct {
 	CSRFToken  string
 	IssuedAt   time.Time // when the visitor signed in, or first came
 	LastSeen   time.Time // the last request that refreshed the cookie
-	// ChangedAt is when this employee last changed a supplier (zero:
-	// never). It travels with the cookie, so whichever replica serves the
-	// next page knows to read the suppliers afresh instead of from its
-	// page cache.
-	ChangedAt time.Time
 	// Generation is the employee's session generation when they signed
 	// in. `employee accounts sign-out-everywhere` and a password reset
 	// raise the generation stored with the account, and a session of an
@@ -70,14 +65,15 @@ type Session struct {
 func (s Session) SignedIn() bool { return s.EmployeeID != 0 }
 
 // wire is the session as JSON inside the encrypted cookie: short names and
-// Unix seconds keep the cookie small.
+// Unix seconds keep the cookie small. Cookies sealed before the upgrade
+// also hold "d" (the employee's last change, once the page cache's
+// concern); decoding ignores it, so they keep working.
 type wire struct {
 	ID       int64  `json:"i,omitempty"`
 	Email    string `json:"e,omitempty"`
 	CSRF     string `json:"c"`
 	Issued   int64  `json:"t"`
 	LastSeen int64  `json:"s"`
-	Changed  int64  `json:"d,omitempty"` // Unix milliseconds: the page cache's bound is under a second
 	Gen      int64  `json:"g,omitempty"`
 }
 
@@ -157,15 +153,16 @@ var ErrInvalidCookie = errors.New("invalid session cookie")
 
 // Seal encrypts s with the first key.
 func (c *Codec) Seal(s Session) (string, error) {
-	w := wire{ID: s.EmployeeID, Email: s.Email, CSRF: s.CSRFToken, Issued: s.IssuedAt.Unix(), LastSeen: s.LastSeen.Unix(),
-		Gen: s.Generation}
-	if !s.ChangedAt.IsZero() {
-		w.Changed = s.ChangedAt.UnixMilli()
-	}
-	plain, err := json.Marshal(w)
+	plain, err := json.Marshal(wire{ID: s.EmployeeID, Email: s.Email, CSRF: s.CSRFToken,
+		Issued: s.IssuedAt.Unix(), LastSeen: s.LastSeen.Unix(), Gen: s.Generation})
 	if err != nil {
 		return "", fmt.Errorf("encode session: %w", err)
 	}
+	return c.seal(plain)
+}
+
+// seal encrypts plain with the first key.
+func (c *Codec) seal(plain []byte) (string, error) {
 	aead := c.aeads[0]
 	out := make([]byte, 1+aead.NonceSize(), 1+aead.NonceSize()+len(plain)+aead.Overhead())
 	out[0] = codecVersion
@@ -178,31 +175,34 @@ func (c *Codec) Seal(s Session) (string, error) {
 
 // Open decrypts a cookie value sealed with any of the keys.
 func (c *Codec) Open(value string) (Session, error) {
+	plain, err := c.open(value)
+	if err != nil {
+		return Session{}, err
+	}
+	var w wire
+	if err := json.Unmarshal(plain, &w); err != nil || w.CSRF == "" || w.ID < 0 || w.Gen < 0 {
+		return Session{}, ErrInvalidCookie
+	}
+	return Session{EmployeeID: w.ID, Email: w.Email, CSRFToken: w.CSRF,
+		IssuedAt: time.Unix(w.Issued, 0).UTC(), LastSeen: time.Unix(w.LastSeen, 0).UTC(), Generation: w.Gen}, nil
+}
+
+// open decrypts value with the first key that opens it.
+func (c *Codec) open(value string) ([]byte, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(value)
 	if err != nil || len(raw) < 1 || raw[0] != codecVersion {
-		return Session{}, ErrInvalidCookie
+		return nil, ErrInvalidCookie
 	}
 	raw = raw[1:]
 	for _, aead := range c.aeads {
 		if len(raw) < aead.NonceSize()+aead.Overhead() {
-			return Session{}, ErrInvalidCookie
+			return nil, ErrInvalidCookie
 		}
-		plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], additionalData)
-		if err != nil {
-			continue
+		if plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], additionalData); err == nil {
+			return plain, nil
 		}
-		var w wire
-		if err := json.Unmarshal(plain, &w); err != nil || w.CSRF == "" || w.ID < 0 || w.Gen < 0 {
-			return Session{}, ErrInvalidCookie
-		}
-		s := Session{EmployeeID: w.ID, Email: w.Email, CSRFToken: w.CSRF,
-			IssuedAt: time.Unix(w.Issued, 0).UTC(), LastSeen: time.Unix(w.LastSeen, 0).UTC(), Generation: w.Gen}
-		if w.Changed != 0 {
-			s.ChangedAt = time.UnixMilli(w.Changed).UTC()
-		}
-		return s, nil
 	}
-	return Session{}, ErrInvalidCookie
+	return nil, ErrInvalidCookie
 }
 
 // State is what a request's session cookie turned out to be.

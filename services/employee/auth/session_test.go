@@ -3,8 +3,11 @@ package auth
 import (
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +59,43 @@ func TestCodecRoundTrip(t *testing.T) {
 	again, _ := c.Seal(s)
 	if again == value {
 		t.Error("two seals of one session are equal: the nonce is not random")
+	}
+}
+
+// TestCookieCarriesOnlyTheSession: the cookie holds who is signed in and
+// the session's times, token and generation, nothing any page cache needs.
+// Cookies sealed while it also held the employee's last change ("d", Unix
+// milliseconds) still open, that field ignored, so nobody is signed out by
+// the upgrade.
+func TestCookieCarriesOnlyTheSession(t *testing.T) {
+	t.Parallel()
+	c := mustCodec(t, keyA)
+	value, err := c.Seal(Session{EmployeeID: 42, Email: "ana@coffee.example", CSRFToken: "token",
+		IssuedAt: time.Unix(1773478800, 0), LastSeen: time.Unix(1773478860, 0), Generation: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := c.open(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(plain, &fields); err != nil {
+		t.Fatal(err)
+	}
+	if got := slices.Sorted(maps.Keys(fields)); !slices.Equal(got, []string{"c", "e", "g", "i", "s", "t"}) {
+		t.Errorf("the cookie holds %q, want the employee, email, token, times and generation only", got)
+	}
+
+	old, err := c.seal([]byte(`{"i":42,"e":"ana@coffee.example","c":"token","t":1773478800,"s":1773478860,"d":1773478830123,"g":3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.Open(old)
+	want := Session{EmployeeID: 42, Email: "ana@coffee.example", CSRFToken: "token",
+		IssuedAt: time.Unix(1773478800, 0).UTC(), LastSeen: time.Unix(1773478860, 0).UTC(), Generation: 3}
+	if err != nil || got != want {
+		t.Errorf("a cookie with the last change opened as %+v, %v; want %+v", got, err, want)
 	}
 }
 

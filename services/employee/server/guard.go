@@ -22,10 +22,6 @@ const sessionKey = "employee.session"
 // the session's. Only the sign-in page itself is open to visitors.
 func (h handlers) guard(c *gin.Context) {
 	p := c.Request.URL.Path
-	if p != adminPath && !strings.HasPrefix(p, adminPath+"/") {
-		c.Next() // not an administration path: the not-found page
-		return
-	}
 	session, state := h.sessions.Read(c.Request)
 	if state == auth.Active {
 		var err error
@@ -77,6 +73,15 @@ func (h handlers) guard(c *gin.Context) {
 		}
 	}
 	c.Next()
+}
+
+// guardUnrouted guards the not-found and method-not-allowed answers for
+// paths under /admin, as the admin group's routes are guarded; elsewhere
+// it lets them answer at once.
+func (h handlers) guardUnrouted(c *gin.Context) {
+	if p := c.Request.URL.Path; p == adminPath || strings.HasPrefix(p, adminPath+"/") {
+		h.guard(c)
+	}
 }
 
 // checkSession refuses a session that was signed out, or whose employee

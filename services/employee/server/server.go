@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -70,10 +71,6 @@ type handlers struct {
 	// check itself.
 	hashSlots *auth.HashSlots
 	verify    func(hash, password string) (bool, error)
-	// freshAfterChange is how long after their own change an employee's
-	// lists skip the page cache: its time to live, plus a second for the
-	// clocks of different replicas' hosts to disagree.
-	freshAfterChange time.Duration
 }
 
 // Deps are what the administration is built from.
@@ -116,30 +113,38 @@ func New(deps Deps) (*web.Service, error) {
 	}
 	app, engine := svc.App, svc.Engine
 	h := handlers{app: app, store: svc.Store, sessions: sessions, log: log, sleep: sleep,
-		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword), freshAfterChange: cfg.PageCacheTTL + time.Second,
+		firstAdmin: newFirstAdmin(opts.AdminEmail, opts.AdminPassword),
 		sessionChecks: auth.NewSessionChecks(sessions.Now, func(ctx context.Context, s auth.Session) (bool, error) {
 			return svc.Store.SessionValid(ctx, s.EmployeeID, s.Generation, auth.SessionID(s))
 		}),
 		hashSlots: auth.NewHashSlots(opts.MaxConcurrentHashes), verify: verify}
 	svc.WhenReady(func(ctx context.Context) error { return h.firstAdmin.ensure(ctx, log, svc.Store) })
 
-	// The guard runs before every route added from here on, and before
-	// the not-found page; the static files, /healthz and /readyz were added
-	// by web.NewService and stay public.
-	engine.Use(h.guard)
+	// Every administration page is behind the guard. The static files,
+	// /healthz and /readyz were added by web.NewService and stay public.
+	admin := engine.Group(adminPath, h.guard)
+	// route adds a page by the full path links and redirects name it by.
+	route := func(method, path string, handler web.Handler) {
+		admin.Handle(method, strings.TrimPrefix(path, adminPath), app.Page(handler))
+	}
 	toList := func(c *gin.Context) { c.Redirect(http.StatusFound, listPath) }
-	engine.GET(adminPath, toList)
-	engine.GET(adminPath+"/", toList)
-	engine.GET(loginPath, app.Page(h.loginForm))
-	engine.POST(loginPath, app.Page(h.login))
-	engine.POST(logoutPath, app.Page(h.logout))
-	engine.GET(listPath, app.Page(h.list))
-	engine.GET(addPath, app.Page(h.addForm))
-	engine.POST(addPath, app.Page(h.create))
-	engine.GET(updatePath+":id", app.Page(h.updateForm))
-	engine.POST(updatePath+":id", app.Page(h.update))
-	engine.GET(removePath+":id", app.Page(h.removeConfirmation))
-	engine.POST(removePath+":id", app.Page(h.remove))
+	admin.GET("", toList)
+	admin.GET("/", toList)
+	route(http.MethodGet, loginPath, h.loginForm)
+	route(http.MethodPost, loginPath, h.login)
+	route(http.MethodPost, logoutPath, h.logout)
+	route(http.MethodGet, listPath, h.list)
+	route(http.MethodGet, addPath, h.addForm)
+	route(http.MethodPost, addPath, h.create)
+	route(http.MethodGet, updatePath+":id", h.updateForm)
+	route(http.MethodPost, updatePath+":id", h.update)
+	route(http.MethodGet, removePath+":id", h.removeConfirmation)
+	route(http.MethodPost, removePath+":id", h.remove)
+	// Unknown paths and methods under /admin pass the guard too: a visitor
+	// is sent to sign in rather than told which addresses exist, and an
+	// employee's not-found page shows them signed in.
+	engine.NoRoute(h.guardUnrouted, app.NotFound)
+	engine.NoMethod(h.guardUnrouted, app.MethodNotAllowed)
 	return svc, nil
 }
 
@@ -210,11 +215,11 @@ type listPage struct {
 	Notice string
 }
 
-// list serves the list from the page cache, except to an employee who has
-// just changed a supplier: for a while after their change (as their
-// session cookie says, so on every replica) they read afresh, and always
-// see their own change. Other employees' changes show within
-// PAGE_CACHE_TTL, and at once on the replica that made them.
+// list serves the list from the page cache, except the list a change
+// redirects to (it has a notice): that one is read afresh on whichever
+// replica serves it, so an employee always sees their own change. Other
+// employees' changes show within PAGE_CACHE_TTL, and at once on the
+// replica that made them (redirectToList empties its cache).
 func (h handlers) list(c *gin.Context) error {
 	q, err := web.ListQuery(c, false)
 	if err != nil {
@@ -224,16 +229,16 @@ func (h handlers) list(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if changed := session(c).ChangedAt; !changed.IsZero() && h.sessions.Now().Sub(changed) < h.freshAfterChange {
+	if notice != "" {
 		list, err := h.store.List(c.Request.Context(), q)
 		if err != nil {
 			return err
 		}
 		return h.app.HTML(c, http.StatusOK, "suppliers", "Suppliers", listPage{List: list, Notice: notice})
 	}
-	return h.app.CachedHTML(c, "suppliers", "Suppliers", web.QueryKey(q)+"\x00"+notice, func() (any, error) {
+	return h.app.CachedContent(c, "suppliers", "Suppliers", web.QueryKey(q), func() (any, error) {
 		list, err := h.store.List(c.Request.Context(), q)
-		return listPage{List: list, Notice: notice}, err
+		return listPage{List: list}, err
 	})
 }
 
@@ -242,14 +247,9 @@ func (h handlers) list(c *gin.Context) error {
 // id (0 when unknown) for the list's notice.
 func (h handlers) redirectToList(c *gin.Context, notice string, id int64) {
 	if notices[notice].writesTo {
-		// Drop this replica's cached lists, and note the change in the
-		// employee's session so every replica shows it to them at once.
+		// This replica's next lists show the change at once; the list
+		// with the notice reads afresh on any replica.
 		h.app.InvalidateCache()
-		s := session(c)
-		s.ChangedAt = h.sessions.Now()
-		if !h.writeSession(c, s) {
-			return
-		}
 	}
 	q := url.Values{"notice": {notice}}
 	if id != 0 {
