@@ -33,9 +33,7 @@ func accountsEnv(t *testing.T) (map[string]string, *suppliers.Store) {
 		t.Fatalf("migrate: %v", err)
 	}
 	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(),
-		"SELECT, INSERT, UPDATE, DELETE ON %s.suppliers", "SELECT, INSERT ON %s.supplier_audit",
-		"SELECT, INSERT, UPDATE ON %s.employees", "SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle",
-		"SELECT, INSERT, DELETE ON %s.ended_sessions", "SELECT, INSERT, DELETE ON %s.form_tokens")
+		suppliers.EmployeeGrants(database.Name)...)
 	env := map[string]string{
 		"APP_DB_HOST": employee.Host, "APP_DB_PORT": strconv.Itoa(employee.Port), "APP_DB_NAME": employee.Name,
 		"APP_DB_USER": employee.User, "APP_DB_PASSWORD": employee.Password,

@@ -58,17 +58,6 @@ var testPasswordHash = sync.OnceValue(func() string {
 	return h
 })
 
-// employeeGrants are the rights suppliers.EnsureAccounts gives the
-// employee service's account in production.
-var employeeGrants = []string{
-	"SELECT, INSERT, UPDATE, DELETE ON %s.suppliers",
-	"SELECT, INSERT ON %s.supplier_audit",
-	"SELECT, INSERT, UPDATE ON %s.employees",
-	"SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle",
-	"SELECT, INSERT, DELETE ON %s.ended_sessions",
-	"SELECT, INSERT, DELETE ON %s.form_tokens",
-}
-
 func newTestService(t testing.TB) testService {
 	t.Helper()
 	return newTestServiceWith(t, nil, nil)
@@ -119,7 +108,7 @@ func newEmptyDatabase(t testing.TB) *sql.DB {
 	if _, err := suppliers.Migrate(context.Background(), database.Open(t)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(), employeeGrants...)
+	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(), suppliers.EmployeeGrants(database.Name)...)
 	return employee.Open(t)
 }
 
