@@ -40,8 +40,11 @@ func (b *browser) signIn(ctx context.Context, employee, email, password string) 
 		return "", err
 	}
 	cookie, err := b.client.CookieHeader(employee + webclient.ListPath)
-	if err != nil || cookie == "" {
-		return "", fmt.Errorf("sign in: no session cookie (%v)", err)
+	if err != nil {
+		return "", fmt.Errorf("sign in: %w", err)
+	}
+	if cookie == "" {
+		return "", fmt.Errorf("sign in: no session cookie")
 	}
 	return cookie, nil
 }
