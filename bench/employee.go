@@ -4,43 +4,28 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 )
 
 // browser is the harness acting as a person: an employee signing in and
 // editing a supplier, and a visitor reading the catalogue.
 type browser struct {
-	client *http.Client
+	client *webclient.Client
 }
 
-func newBrowser() *browser {
-	jar, _ := cookiejar.New(nil) // never fails without options
-	return &browser{client: &http.Client{Jar: jar, Timeout: 5 * time.Second}}
-}
-
-var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+func newBrowser() *browser { return &browser{client: webclient.New(5 * time.Second)} }
 
 // get fetches url and fails on anything but 200.
 func (b *browser) get(ctx context.Context, url string) (*http.Response, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, body, err := b.client.Get(ctx, url)
 	if err != nil {
-		return nil, nil, fmt.Errorf("GET %s: %w", url, err)
-	}
-	resp, err := b.client.Do(req)
-	if err != nil {
-		return nil, nil, fmt.Errorf("GET %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, nil, fmt.Errorf("GET %s: %w", url, err)
+		return nil, nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, nil, fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
@@ -48,53 +33,20 @@ func (b *browser) get(ctx context.Context, url string) (*http.Response, []byte, 
 	return resp, body, nil
 }
 
-// postForm fetches the form page, then posts values with its CSRF token;
-// it wants the 303 a successful change answers.
-func (b *browser) postForm(ctx context.Context, formURL, target string, values url.Values) error {
-	_, page, err := b.get(ctx, formURL)
-	if err != nil {
-		return err
-	}
-	m := csrfInput.FindSubmatch(page)
-	if m == nil {
-		return fmt.Errorf("%s has no CSRF token", formURL)
-	}
-	values.Set("csrf_token", string(m[1]))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(values.Encode()))
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", target, err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	noRedirect := *b.client
-	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	resp, err := noRedirect.Do(req)
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", target, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		return fmt.Errorf("POST %s: status %d, want 303", target, resp.StatusCode)
-	}
-	return nil
-}
-
 // signIn signs the employee in and returns the Cookie header that carries
 // the session, for wrk to send.
 func (b *browser) signIn(ctx context.Context, employee, email, password string) (string, error) {
-	err := b.postForm(ctx, employee+"/admin/login", employee+"/admin/login",
-		url.Values{"email": {email}, "password": {password}, "next": {"/admin/suppliers"}})
+	if err := b.client.SignIn(ctx, employee, email, password); err != nil {
+		return "", err
+	}
+	cookie, err := b.client.CookieHeader(employee + webclient.ListPath)
 	if err != nil {
 		return "", fmt.Errorf("sign in: %w", err)
 	}
-	u, _ := url.Parse(employee + "/admin/suppliers")
-	var parts []string
-	for _, c := range b.client.Jar.Cookies(u) {
-		parts = append(parts, c.Name+"="+c.Value)
-	}
-	if len(parts) == 0 {
+	if cookie == "" {
 		return "", fmt.Errorf("sign in: no session cookie")
 	}
-	return strings.Join(parts, "; "), nil
+	return cookie, nil
 }
 
 // apiSupplier is what the harness reads of the catalogue's JSON API.
@@ -130,10 +82,13 @@ func (b *browser) freshness(ctx context.Context, customer, employee, newName str
 		return 0, err
 	}
 	edit := employee + "/admin/supplier-update/" + strconv.FormatInt(s.ID, 10)
-	err = b.postForm(ctx, edit, edit, url.Values{"name": {newName}, "address": {s.Address}, "city": {s.City},
+	resp, _, err := b.client.PostForm(ctx, edit, url.Values{"name": {newName}, "address": {s.Address}, "city": {s.City},
 		"state": {s.State}, "email": {s.Email}, "phone": {s.Phone}, "version": {strconv.FormatInt(s.Version, 10)}})
 	if err != nil {
 		return 0, fmt.Errorf("rename supplier %d: %w", s.ID, err)
+	}
+	if resp.StatusCode != http.StatusSeeOther {
+		return 0, fmt.Errorf("rename supplier %d: status %d, want the 303 a saved change answers", s.ID, resp.StatusCode)
 	}
 	saved := time.Now()
 	want := []byte(">" + newName + "<")

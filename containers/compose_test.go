@@ -7,20 +7,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 )
 
 // The local stack of the repository's root: its compose file and the load
@@ -187,61 +186,37 @@ func (s *composeStack) containers(t *testing.T, service string) []string {
 }
 
 // browser is a cookie-keeping client that does not follow redirects, so
-// each one can be checked.
-func browser(t *testing.T) *http.Client {
+// each one can be checked, and opens a connection per request.
+func browser(t *testing.T) *webclient.Client {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
+	c := webclient.New(10 * time.Second)
+	c.HTTP.Transport = &http.Transport{DisableKeepAlives: true}
+	return c
+}
+
+// fetch sends a GET, or a POST of form as given, and fails t if no answer
+// comes.
+func fetch(t *testing.T, c *webclient.Client, method, u string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	var resp *http.Response
+	var body []byte
+	var err error
+	switch method {
+	case http.MethodGet:
+		resp, body, err = c.Get(t.Context(), u)
+	case http.MethodPost:
+		resp, body, err = c.Post(t.Context(), u, form)
+	default:
+		t.Fatalf("fetch: no %s", method)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &http.Client{
-		Jar:           jar,
-		Timeout:       10 * time.Second,
-		Transport:     &http.Transport{DisableKeepAlives: true},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-}
-
-func fetch(t *testing.T, c *http.Client, method, u string, form url.Values) (*http.Response, string) {
-	t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, u, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the body: %v", method, u, err)
-	}
-	return resp, string(b)
-}
-
-var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-
-// csrfToken reads the form's CSRF token from the page at u.
-func csrfToken(t *testing.T, c *http.Client, u string) string {
-	t.Helper()
-	resp, body := fetch(t, c, http.MethodGet, u, nil)
-	m := csrfField.FindStringSubmatch(body)
-	if resp.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("GET %s = %d without a csrf_token field; body starts %.300q", u, resp.StatusCode, body)
-	}
-	return m[1]
+	return resp, string(body)
 }
 
 // expectPage checks a GET answers 200 with a body containing want.
-func expectPage(t *testing.T, c *http.Client, u, want string) {
+func expectPage(t *testing.T, c *webclient.Client, u, want string) {
 	t.Helper()
 	resp, body := fetch(t, c, http.MethodGet, u, nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, want) {
@@ -251,7 +226,7 @@ func expectPage(t *testing.T, c *http.Client, u, want string) {
 
 // expectRedirect checks a GET answers a redirect to a path starting with
 // prefix.
-func expectRedirect(t *testing.T, c *http.Client, u, prefix string) {
+func expectRedirect(t *testing.T, c *webclient.Client, u, prefix string) {
 	t.Helper()
 	resp, _ := fetch(t, c, http.MethodGet, u, nil)
 	loc := resp.Header.Get("Location")

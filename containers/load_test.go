@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 )
 
 // Every load run is bounded twice: it stops when told, or at these limits,
@@ -161,14 +163,14 @@ func (r loadResult) check(t *testing.T, what string) {
 func (st *stack) steadyTargets(t *testing.T) []loadTarget {
 	t.Helper()
 	visitor := keepAliveClient(nil)
-	admin := keepAliveClient(st.admin.Jar)
+	admin := keepAliveClient(st.admin.HTTP.Jar)
 	p := st.production
 	return []loadTarget{
 		{p + "/suppliers", visitor, "suppliers"},
 		{p + "/api/suppliers?per_page=5", visitor, `"items"`},
 		{p + "/suppliers?q=a", visitor, "suppliers"},
 		{p + "/admin/suppliers", admin, "Sign out"},
-		{p + "/admin/login", visitor, "csrf_token"},
+		{p + "/admin/login", visitor, webclient.CSRFField},
 	}
 }
 

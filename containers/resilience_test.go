@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 )
 
 // services are the compose services behind HAProxy, two replicas each.
@@ -87,7 +89,7 @@ func (st *stack) testRollingRestart(t *testing.T) {
 }
 
 // timedFetch is fetch that also says how long the answer took.
-func timedFetch(t *testing.T, c *http.Client, method, u string, form url.Values) (*http.Response, string, time.Duration) {
+func timedFetch(t *testing.T, c *webclient.Client, method, u string, form url.Values) (*http.Response, string, time.Duration) {
 	t.Helper()
 	start := time.Now()
 	resp, body := fetch(t, c, method, u, form)
@@ -159,7 +161,10 @@ func (st *stack) testDatabaseOutage(t *testing.T, down, up string) {
 	if resp, body := st.addSupplier(t, p, before); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("add a supplier before the outage: %d; body starts %.300q", resp.StatusCode, body)
 	}
-	token := csrfToken(t, st.admin, p+"/admin/supplier-add") // typed in before the outage
+	token, err := st.admin.FormToken(t.Context(), p+"/admin/supplier-add") // typed in before the outage
+	if err != nil {
+		t.Fatal(err)
+	}
 	started := st.startedAt(t)
 
 	st.run(t, 2*time.Minute, down, "db")
@@ -171,7 +176,7 @@ func (st *stack) testDatabaseOutage(t *testing.T, down, up string) {
 	})
 
 	var slowest time.Duration
-	friendly := func(what, u string, c *http.Client, want string) {
+	friendly := func(what, u string, c *webclient.Client, want string) {
 		t.Helper()
 		resp, body, took := timedFetch(t, c, http.MethodGet, u, nil)
 		slowest = max(slowest, took)
@@ -188,7 +193,7 @@ func (st *stack) testDatabaseOutage(t *testing.T, down, up string) {
 	}
 	during := "During the Outage Roasters " + randomHex(t, 3)
 	resp, body, took := timedFetch(t, st.admin, http.MethodPost, p+"/admin/supplier-add", url.Values{
-		"csrf_token": {token}, "name": {during}, "address": {"2 Compose Way"}, "city": {"Seattle"},
+		webclient.CSRFField: {token}, "name": {during}, "address": {"2 Compose Way"}, "city": {"Seattle"},
 		"state": {"WA"}, "email": {"beans@example.com"}, "phone": {"+1 206 555 0101"},
 	})
 	slowest = max(slowest, took)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 )
 
 // stackSuppliers is how many demo suppliers the stack is seeded with: three
@@ -24,7 +26,7 @@ type stack struct {
 	production, test          string
 	adminEmail, adminPassword string
 	// admin is a client signed in as the administrator.
-	admin *http.Client
+	admin *webclient.Client
 }
 
 // TestComposeStack brings up docker-compose.yml as `make up` does — the
@@ -97,15 +99,11 @@ func TestComposeStack(t *testing.T) {
 
 // signIn signs the administrator in through base and returns the client
 // holding the session.
-func (st *stack) signIn(t *testing.T, base string) *http.Client {
+func (st *stack) signIn(t *testing.T, base string) *webclient.Client {
 	t.Helper()
 	c := browser(t)
-	token := csrfToken(t, c, base+"/admin/login")
-	resp, body := fetch(t, c, http.MethodPost, base+"/admin/login", url.Values{
-		"email": {st.adminEmail}, "password": {st.adminPassword}, "csrf_token": {token},
-	})
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/suppliers" {
-		t.Fatalf("sign in: %d to %q, want 303 to /admin/suppliers; body starts %.300q", resp.StatusCode, resp.Header.Get("Location"), body)
+	if err := c.SignIn(t.Context(), base, st.adminEmail, st.adminPassword); err != nil {
+		t.Fatal(err)
 	}
 	return c
 }
@@ -114,11 +112,14 @@ func (st *stack) signIn(t *testing.T, base string) *http.Client {
 // base, and returns the response.
 func (st *stack) addSupplier(t *testing.T, base, name string) (*http.Response, string) {
 	t.Helper()
-	token := csrfToken(t, st.admin, base+"/admin/supplier-add")
-	return fetch(t, st.admin, http.MethodPost, base+"/admin/supplier-add", url.Values{
-		"csrf_token": {token}, "name": {name}, "address": {"1 Compose Way"}, "city": {"Seattle"},
+	resp, body, err := st.admin.PostForm(t.Context(), base+"/admin/supplier-add", url.Values{
+		"name": {name}, "address": {"1 Compose Way"}, "city": {"Seattle"},
 		"state": {"WA"}, "email": {"beans@example.com"}, "phone": {"+1 206 555 0100"},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
 }
 
 // testStories: a visitor and the administrator over plain HTTP, through

@@ -6,9 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"path"
 	"regexp"
@@ -22,6 +20,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 )
 
 // storyTimeout bounds each story: every action in its tabs shares it.
@@ -521,88 +521,37 @@ func (p *tab) editID(s supplier) string {
 	return id
 }
 
-// Hidden fields of the forms, as a client without a browser reads them.
-var (
-	versionRe   = regexp.MustCompile(`name="version" value="(\d+)"`)
-	csrfTokenRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
-)
-
 // removeLeftover deletes supplier id over plain HTTP if a story left it
 // behind, so a long-lived stack (E2E_BASE_URL) does not collect test data.
 // It signs in first, as anyone must.
 func removeLeftover(t *testing.T, id string) {
-	client, err := signedInClient()
-	if err != nil {
+	// Not t.Context(): a cleanup runs after it is done.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	client := webclient.New(10 * time.Second)
+	if err := client.SignIn(ctx, target.baseURL, target.adminEmail, target.adminPassword); err != nil {
 		t.Logf("clean up supplier %s: %v", id, err)
 		return
 	}
 	u := target.baseURL + "/admin/supplier-remove/" + id
-	status, body, err := fetch(client, http.MethodGet, u, nil)
+	resp, page, err := client.Get(ctx, u)
 	if err != nil {
 		t.Logf("clean up supplier %s: %v", id, err)
 		return
 	}
-	if status == http.StatusNotFound {
+	if resp.StatusCode == http.StatusNotFound {
 		return // the story deleted it
 	}
-	version, token := versionRe.FindSubmatch(body), csrfTokenRe.FindSubmatch(body)
-	if status != http.StatusOK || version == nil || token == nil {
-		t.Logf("clean up supplier %s: confirmation page answered %d", id, status)
+	form := webclient.HiddenInputs(page)
+	if resp.StatusCode != http.StatusOK || form.Get("version") == "" || form.Get(webclient.CSRFField) == "" {
+		t.Logf("clean up supplier %s: confirmation page answered %d", id, resp.StatusCode)
 		return
 	}
-	status, _, err = fetch(client, http.MethodPost, u, url.Values{"version": {string(version[1])}, "csrf_token": {string(token[1])}})
-	if err != nil {
+	if resp, _, err = client.Post(ctx, u, form); err != nil {
 		t.Logf("clean up supplier %s: %v", id, err)
 		return
 	}
-	if status != http.StatusOK {
-		t.Logf("clean up supplier %s: delete answered %d", id, status)
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Logf("clean up supplier %s: delete answered %d, want 303 to the list", id, resp.StatusCode)
 	}
-}
-
-// signedInClient is an HTTP client signed in with the stories' account: it
-// fetches the sign-in form for its session cookie and CSRF token, and posts
-// it, as a browser would.
-func signedInClient() (*http.Client, error) {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		return nil, err
-	}
-	client := &http.Client{Timeout: 10 * time.Second, Jar: jar}
-	status, body, err := fetch(client, http.MethodGet, target.baseURL+loginPath, nil)
-	if err != nil {
-		return nil, err
-	}
-	token := csrfTokenRe.FindSubmatch(body)
-	if status != http.StatusOK || token == nil {
-		return nil, fmt.Errorf("sign-in page answered %d without a csrf_token field", status)
-	}
-	form := url.Values{"email": {target.adminEmail}, "password": {target.adminPassword}, "csrf_token": {string(token[1])}}
-	resp, err := client.PostForm(target.baseURL+loginPath, form)
-	if err != nil {
-		return nil, fmt.Errorf("sign in: %w", err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path == loginPath {
-		return nil, fmt.Errorf("signing in as %s answered %d at %s", target.adminEmail, resp.StatusCode, resp.Request.URL.Path)
-	}
-	return client, nil
-}
-
-// fetch sends a GET, or a POST of form, and reads the answer.
-func fetch(client *http.Client, method, u string, form url.Values) (int, []byte, error) {
-	var resp *http.Response
-	var err error
-	if method == http.MethodPost {
-		resp, err = client.PostForm(u, form)
-	} else {
-		resp, err = client.Get(u)
-	}
-	if err != nil {
-		return 0, nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, body, err
 }

@@ -4,15 +4,13 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 )
 
 func startStack(t *testing.T, n int) *Stack {
@@ -41,37 +39,17 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 // signIn signs in through the gateway with the stack's account and returns
-// a client holding the session cookie.
+// a client holding the session cookie, which follows redirects from then on
+// as a browser does.
 func signIn(t *testing.T, s *Stack, email, password string) *http.Client {
 	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
+	c := webclient.New(30 * time.Second)
+	if err := c.SignIn(t.Context(), s.URL, email, password); err != nil {
 		t.Fatal(err)
 	}
-	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Get(s.URL + "/admin/login")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := csrfToken.FindSubmatch(page)
-	if m == nil {
-		t.Fatalf("the sign-in page has no CSRF token:\n%s", page)
-	}
-	resp, err = client.PostForm(s.URL+"/admin/login", url.Values{"email": {email}, "password": {password}, "csrf_token": {string(m[1])}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/admin/suppliers" {
-		t.Fatalf("sign in as %s: status %d, location %q", email, resp.StatusCode, resp.Header.Get("Location"))
-	}
-	client.CheckRedirect = nil
-	return client
+	c.HTTP.CheckRedirect = nil
+	return c.HTTP
 }
-
-var csrfToken = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
 func getWith(t *testing.T, client *http.Client, url string) (int, string) {
 	t.Helper()

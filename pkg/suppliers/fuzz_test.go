@@ -73,28 +73,38 @@ func FuzzValidate(f *testing.F) {
 	})
 }
 
-// FuzzParseID checks ParseID against strconv: it accepts exactly the
-// canonical decimal form of 1..2147483647.
+// FuzzParseID checks ParseID and ParseVersion against strconv: they accept
+// exactly the canonical decimal form of 1..2147483647 and 1..4294967295.
 func FuzzParseID(f *testing.F) {
 	for _, s := range []string{"1", "42", "0", "-1", "+1", "007", "1.5", " 1", "2147483647", "2147483648",
-		"9223372036854775808", "", "١٢٣", "1_000", "0x1f"} {
+		"4294967295", "4294967296", "9223372036854775808", "", "١٢٣", "1_000", "0x1f"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		id, err := ParseID(s)
-		n, perr := strconv.ParseInt(s, 10, 64)
-		want := perr == nil && n >= 1 && n <= 2147483647 && strconv.FormatInt(n, 10) == s
-		if want {
-			if err != nil || id != n {
-				t.Fatalf("ParseID(%q) = %d, %v; want %d", s, id, err, n)
+		for _, p := range []struct {
+			name  string
+			parse func(string) (int64, error)
+			max   int64
+			err   error
+		}{
+			{"ParseID", ParseID, 2147483647, ErrInvalidID},
+			{"ParseVersion", ParseVersion, 4294967295, ErrInvalidVersion},
+		} {
+			got, err := p.parse(s)
+			n, perr := strconv.ParseInt(s, 10, 64)
+			want := perr == nil && n >= 1 && n <= p.max && strconv.FormatInt(n, 10) == s
+			if want {
+				if err != nil || got != n {
+					t.Fatalf("%s(%q) = %d, %v; want %d", p.name, s, got, err, n)
+				}
+				if strconv.FormatInt(got, 10) != s {
+					t.Fatalf("%s(%q) = %d does not round-trip", p.name, s, got)
+				}
+				continue
 			}
-			if strconv.FormatInt(id, 10) != s {
-				t.Fatalf("ParseID(%q) = %d does not round-trip", s, id)
+			if !errors.Is(err, p.err) || got != 0 {
+				t.Fatalf("%s(%q) = %d, %v; want 0, %v", p.name, s, got, err, p.err)
 			}
-			return
-		}
-		if !errors.Is(err, ErrInvalidID) || id != 0 {
-			t.Fatalf("ParseID(%q) = %d, %v; want 0, ErrInvalidID", s, id, err)
 		}
 	})
 }

@@ -162,26 +162,42 @@ func accountPassword(pw string) error {
 	return nil
 }
 
-// EnsureAccounts creates or updates the per-service logins with the least
-// privilege each needs: the customer service may only read suppliers; the
-// employee service may change suppliers, append to (never rewrite) their
-// audit trail, manage accounts, ended sessions, sign-in throttling and
-// one-time form tokens, but not change the schema. Only the migration step holds DDL rights.
+// CustomerGrants and EmployeeGrants are the rights of each service's
+// account on database dbName, as GRANT takes them ("SELECT ON `db`.`t`"):
+// the least privilege each needs. The customer service may only read
+// suppliers; the employee service may change suppliers, append to (never
+// rewrite) their audit trail, manage accounts, ended sessions, sign-in
+// throttling and one-time form tokens, but not change the schema. Only the
+// migration step holds DDL rights. Tests give their accounts the same.
+func CustomerGrants(dbName string) []string {
+	return []string{"SELECT ON " + qualified(dbName, "suppliers")}
+}
+
+// EmployeeGrants: see CustomerGrants.
+func EmployeeGrants(dbName string) []string {
+	on := func(table string) string { return qualified(dbName, table) }
+	return []string{
+		"SELECT, INSERT, UPDATE, DELETE ON " + on("suppliers"),
+		"SELECT, INSERT ON " + on("supplier_audit"),
+		"SELECT, INSERT, UPDATE ON " + on("employees"),
+		"SELECT, INSERT, UPDATE, DELETE ON " + on("login_throttle"),
+		"SELECT, INSERT, DELETE ON " + on("ended_sessions"),
+		"SELECT, INSERT, DELETE ON " + on("form_tokens"),
+	}
+}
+
+// qualified is table of database dbName, quoted for a statement.
+func qualified(dbName, table string) string { return fmt.Sprintf("`%s`.`%s`", dbName, table) }
+
+// EnsureAccounts creates or updates the per-service logins, each with its
+// grants (CustomerGrants, EmployeeGrants).
 func EnsureAccounts(ctx context.Context, db *sql.DB, dbName string, customer, employee Account) error {
-	on := func(table string) string { return fmt.Sprintf("`%s`.`%s`", dbName, table) }
 	accounts := []struct {
 		account Account
 		grants  []string
 	}{
-		{customer, []string{"SELECT ON " + on("suppliers")}},
-		{employee, []string{
-			"SELECT, INSERT, UPDATE, DELETE ON " + on("suppliers"),
-			"SELECT, INSERT ON " + on("supplier_audit"),
-			"SELECT, INSERT, UPDATE ON " + on("employees"),
-			"SELECT, INSERT, UPDATE, DELETE ON " + on("login_throttle"),
-			"SELECT, INSERT, DELETE ON " + on("ended_sessions"),
-			"SELECT, INSERT, DELETE ON " + on("form_tokens"),
-		}},
+		{customer, CustomerGrants(dbName)},
+		{employee, EmployeeGrants(dbName)},
 	}
 	for _, a := range accounts {
 		if err := accountPassword(a.account.Password); err != nil {

@@ -214,25 +214,54 @@ func validPhone(s string) bool {
 // ErrInvalidID is returned by ParseID for anything but a positive integer.
 var ErrInvalidID = errors.New("supplier id must be a positive whole number")
 
-// maxID is the largest value of the id column (a signed 32-bit INT).
-const maxID = 1<<31 - 1
+// ErrInvalidVersion is returned by ParseVersion for anything but a
+// positive integer.
+var ErrInvalidVersion = errors.New("supplier version must be a positive whole number")
+
+const (
+	// maxID is the largest value of the id column (a signed 32-bit INT).
+	maxID = 1<<31 - 1
+	// maxVersion is the largest value of the version column (INT UNSIGNED).
+	maxVersion = 1<<32 - 1
+)
 
 // ParseID turns a path segment into a supplier id. Only plain decimal digits
 // are accepted: no sign, no spaces, no leading zeros, nothing past the column.
 func ParseID(s string) (int64, error) {
-	if s == "" || len(s) > 10 || s[0] == '0' {
-		return 0, ErrInvalidID
-	}
-	var id int64
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, ErrInvalidID
-		}
-		id = id*10 + int64(c-'0')
-	}
-	if id > maxID {
+	id, ok := parsePositive(s, maxID)
+	if !ok {
 		return 0, ErrInvalidID
 	}
 	return id, nil
+}
+
+// ParseVersion turns a form's version field into the supplier version an
+// edit or delete was based on, by ParseID's rule and the version column's
+// bound.
+func ParseVersion(s string) (int64, error) {
+	version, ok := parsePositive(s, maxVersion)
+	if !ok {
+		return 0, ErrInvalidVersion
+	}
+	return version, nil
+}
+
+// parsePositive reads s as the canonical decimal form of a number from 1
+// to limit, which must fit in ten digits: strconv would also take a sign.
+func parsePositive(s string, limit int64) (int64, bool) {
+	if s == "" || len(s) > 10 || s[0] == '0' {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if n > limit {
+		return 0, false
+	}
+	return n, true
 }

@@ -129,9 +129,13 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 			}
 		})
 	}
-	r := ta.do(t, http.MethodGet, "/hello", nil, "X-Forwarded-Proto", "https")
-	if got := r.header.Get("Strict-Transport-Security"); !strings.Contains(got, "max-age=") {
-		t.Errorf("HSTS = %q behind an HTTPS load balancer, want max-age", got)
+	// A scheme's name is case-insensitive (RFC 3986 §3.1), whatever case
+	// the load balancer writes it in.
+	for _, proto := range []string{"https", "HTTPS", "Https"} {
+		r := ta.do(t, http.MethodGet, "/hello", nil, "X-Forwarded-Proto", proto)
+		if got := r.header.Get("Strict-Transport-Security"); !strings.Contains(got, "max-age=") {
+			t.Errorf("HSTS = %q behind a load balancer saying X-Forwarded-Proto: %s, want max-age", got, proto)
+		}
 	}
 }
 

@@ -38,7 +38,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	const password = "customer-Pass-7"
-	reader := d.CreateUser(t, "run_"+d.Name[len(d.Name)-8:], password, "SELECT ON %s.suppliers")
+	reader := d.CreateUser(t, "run_"+d.Name[len(d.Name)-8:], password, suppliers.CustomerGrants(d.Name)...)
 	env := map[string]string{
 		"SHUTDOWN_TIMEOUT": "5s",
 		"APP_DB_HOST":      reader.Host, "APP_DB_PORT": strconv.Itoa(reader.Port), "APP_DB_NAME": reader.Name,

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/server"
@@ -32,9 +32,7 @@ func accountsEnv(t *testing.T) (map[string]string, *suppliers.Store) {
 		t.Fatalf("migrate: %v", err)
 	}
 	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(),
-		"SELECT, INSERT, UPDATE, DELETE ON %s.suppliers", "SELECT, INSERT ON %s.supplier_audit",
-		"SELECT, INSERT, UPDATE ON %s.employees", "SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle",
-		"SELECT, INSERT, DELETE ON %s.ended_sessions", "SELECT, INSERT, DELETE ON %s.form_tokens")
+		suppliers.EmployeeGrants(database.Name)...)
 	env := map[string]string{
 		"APP_DB_HOST": employee.Host, "APP_DB_PORT": strconv.Itoa(employee.Port), "APP_DB_NAME": employee.Name,
 		"APP_DB_USER": employee.User, "APP_DB_PASSWORD": employee.Password,
@@ -171,29 +169,37 @@ func TestAccountsSignOutEverywhereAndUnlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cookie := signIn(t, svc.Handler(), email, password)
-	if code := getWithCookie(svc.Handler(), "/admin/suppliers", cookie); code != http.StatusOK {
+	site := httptest.NewServer(svc.Handler())
+	t.Cleanup(site.Close)
+	employee := signIn(t, site.URL, email, password)
+	if code := status(t, employee, site.URL, "/admin/suppliers"); code != http.StatusOK {
 		t.Fatalf("signed in, the list answers %d", code)
 	}
 
 	runAccounts(t, env, "", "sign-out-everywhere", "--email", " Ana@Coffee-Suppliers.example").
 		want(t, 0, "Signed out every session of "+email)
 	clock.Advance(auth.SessionCheckTTL)
-	if code := getWithCookie(svc.Handler(), "/admin/suppliers", cookie); code != http.StatusSeeOther {
+	if code := status(t, employee, site.URL, "/admin/suppliers"); code != http.StatusSeeOther {
 		t.Errorf("after sign-out-everywhere the old cookie gets %d, want 303 to sign in", code)
 	}
 
-	// Ten wrong passwords from one address refuse it, even the right one.
+	// Ten wrong passwords from one address (the test server's peer, as no
+	// proxy is trusted) refuse it, even the right one.
 	for range auth.AccountLimits.RefuseAfter {
-		if _, err := store.CountLoginAttempt(t.Context(), auth.PairKey(auth.EmployeeKey(e.ID), auth.AddressKey("192.0.2.1")), clock.Now(), auth.ThrottleWindow, 0); err != nil {
+		if _, err := store.CountLoginAttempt(t.Context(), auth.PairKey(auth.EmployeeKey(e.ID), auth.AddressKey("127.0.0.1")), clock.Now(), auth.ThrottleWindow, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if code := signInCode(t, svc.Handler(), email, password); code != http.StatusTooManyRequests {
-		t.Fatalf("after ten failures signing in answers %d, want 429", code)
+	resp, _, err := webclient.New(30*time.Second).PostForm(t.Context(), site.URL+webclient.LoginPath,
+		url.Values{"email": {email}, "password": {password}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("after ten failures signing in answers %d, want 429", resp.StatusCode)
 	}
 	runAccounts(t, env, "", "unlock", "--email", email).want(t, 0, "Lifted the sign-in limits of "+email)
-	signIn(t, svc.Handler(), email, password)
+	signIn(t, site.URL, email, password)
 }
 
 // storeDB opens the database env names, as the service would.
@@ -209,53 +215,26 @@ func storeDB(t *testing.T, env map[string]string) *sql.DB {
 	return db
 }
 
-var csrfInput = regexp.MustCompile(`name="csrf_token" value="([^"]*)"`)
-
-// signInAttempt fills in the sign-in form as a browser would.
-func signInAttempt(t *testing.T, h http.Handler, email, password string) *httptest.ResponseRecorder {
+// signIn signs in through the service at base and returns the browser
+// holding the session cookie.
+func signIn(t *testing.T, base, email, password string) *webclient.Client {
 	t.Helper()
-	form := httptest.NewRecorder()
-	h.ServeHTTP(form, httptest.NewRequest(http.MethodGet, "/admin/login", nil))
-	m := csrfInput.FindStringSubmatch(form.Body.String())
-	if m == nil {
-		t.Fatalf("the sign-in page has no CSRF token:\n%s", form.Body.String())
+	c := webclient.New(30 * time.Second)
+	if err := c.SignIn(t.Context(), base, email, password); err != nil {
+		t.Fatal(err)
 	}
-	values := url.Values{"email": {email}, "password": {password}, "csrf_token": {m[1]}}
-	req := httptest.NewRequest(http.MethodPost, "/admin/login", strings.NewReader(values.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for _, c := range form.Result().Cookies() {
-		req.AddCookie(c)
+	if cookies, _ := c.CookieHeader(base + webclient.ListPath); !strings.Contains(cookies, auth.CookieName+"=") {
+		t.Fatal("signing in set no session cookie")
 	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec
+	return c
 }
 
-func signInCode(t *testing.T, h http.Handler, email, password string) int {
+// status is the status of GET base+path, as c sends it.
+func status(t *testing.T, c *webclient.Client, base, path string) int {
 	t.Helper()
-	return signInAttempt(t, h, email, password).Code
-}
-
-// signIn signs in and returns the session cookie's value.
-func signIn(t *testing.T, h http.Handler, email, password string) string {
-	t.Helper()
-	rec := signInAttempt(t, h, email, password)
-	if rec.Code != http.StatusSeeOther {
-		t.Fatalf("signing in answered %d:\n%s", rec.Code, rec.Body.String())
+	resp, _, err := c.Get(t.Context(), base+path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range rec.Result().Cookies() {
-		if c.Name == auth.CookieName {
-			return c.Value
-		}
-	}
-	t.Fatal("signing in set no session cookie")
-	return ""
-}
-
-func getWithCookie(h http.Handler, path, cookie string) int {
-	req := httptest.NewRequest(http.MethodGet, path, nil)
-	req.AddCookie(&http.Cookie{Name: auth.CookieName, Value: cookie})
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	return rec.Code
+	return resp.StatusCode
 }

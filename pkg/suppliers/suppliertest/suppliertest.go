@@ -3,7 +3,7 @@
 //
 //	d := suppliertest.NewDatabase(t)            // dropped when t ends
 //	db := d.Open(t)                             // admin *sql.DB, closed when t ends
-//	cust := d.CreateUser(t, "customer_x", "pw", "SELECT ON %s.suppliers")
+//	cust := d.CreateUser(t, "customer_x", "pw", suppliers.CustomerGrants(d.Name)...) // the service's rights
 //	custDB := cust.Open(t)
 //
 // All databases live on one server per test binary, started on first use:

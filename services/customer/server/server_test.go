@@ -44,7 +44,7 @@ func newCatalogue(t testing.TB) *catalogue {
 	if _, err := suppliers.Migrate(t.Context(), adminDB); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	reader := d.CreateUser(t, "cat_"+d.Name[len(d.Name)-8:], "catalogue-Pass-1", "SELECT ON %s.suppliers")
+	reader := d.CreateUser(t, "cat_"+d.Name[len(d.Name)-8:], "catalogue-Pass-1", suppliers.CustomerGrants(d.Name)...)
 	// The page cache is on, as in production, on a clock the tests move.
 	clock := webtest.NewClock(time.Now())
 	cfg := webConfig()

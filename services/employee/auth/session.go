@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
 )
 
 // CookieName and CookiePath place the session cookie: only the employee
@@ -373,13 +375,7 @@ func cookie(r *http.Request, value string, maxAge int) *http.Cookie {
 		Path:     CookiePath,
 		MaxAge:   maxAge,
 		HttpOnly: true,
-		Secure:   IsHTTPS(r),
+		Secure:   web.IsHTTPS(r),
 		SameSite: http.SameSiteLaxMode,
 	}
-}
-
-// IsHTTPS says whether the browser reached us over HTTPS: directly, or
-// through a load balancer that terminated TLS and said so.
-func IsHTTPS(r *http.Request) bool {
-	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }

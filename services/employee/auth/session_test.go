@@ -314,6 +314,11 @@ func TestCookieAttributes(t *testing.T) {
 			r.Header.Set("X-Forwarded-Proto", "https")
 			return r
 		}, true},
+		{"behind a load balancer writing the scheme in capitals", func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/admin/login", nil)
+			r.Header.Set("X-Forwarded-Proto", "HTTPS")
+			return r
+		}, true},
 	} {
 		rec := httptest.NewRecorder()
 		if err := m.Write(rec, tc.req(), m.NewAnonymous()); err != nil {

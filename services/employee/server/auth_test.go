@@ -14,6 +14,7 @@ import (
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/envconfig"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 )
 
@@ -689,5 +690,21 @@ func TestUnroutedMethodsStillAnswer405(t *testing.T) {
 		wantStatus(t, rec, http.StatusMethodNotAllowed)
 		// A visitor is refused before anything else.
 		wantStatus(t, serve(svc.raw, httptest.NewRequest(method, listPath, nil)), http.StatusUnauthorized)
+	}
+}
+
+// TestWebclientMatchesTheService keeps the client that the other modules'
+// tests and the benchmark sign in with (pkg/web/webclient, which cannot
+// import this service) in step with its paths and CSRF field.
+func TestWebclientMatchesTheService(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ what, client, service string }{
+		{"CSRF field", webclient.CSRFField, auth.CSRFField},
+		{"sign-in path", webclient.LoginPath, loginPath},
+		{"list path", webclient.ListPath, listPath},
+	} {
+		if c.client != c.service {
+			t.Errorf("webclient's %s is %q, the service's %q", c.what, c.client, c.service)
+		}
 	}
 }

@@ -161,26 +161,15 @@ func newRemovePage(s suppliers.Supplier, changed bool) removePage {
 	}
 }
 
-// maxVersion is the largest value of the version column (INT UNSIGNED).
-const maxVersion = 1<<32 - 1
-
-// parseVersion reads the hidden version field of an edit or delete form:
-// plain decimal digits naming a positive number the column can hold.
+// parseVersion reads the hidden version field of an edit or delete form
+// (suppliers.ParseVersion), answering a malformed one with a page that says
+// what to do.
 func parseVersion(s string) (int64, error) {
-	bad := &web.Error{Status: http.StatusBadRequest, Title: "Missing or malformed version",
-		Message: "The form did not say which version of the supplier it was based on. " +
-			"Open the supplier again from the list and resubmit your changes."}
-	if s == "" || len(s) > 10 || s[0] == '0' {
-		return 0, bad
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, bad
-		}
-	}
-	v, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || v > maxVersion {
-		return 0, bad
+	v, err := suppliers.ParseVersion(s)
+	if err != nil {
+		return 0, &web.Error{Status: http.StatusBadRequest, Title: "Missing or malformed version",
+			Message: "The form did not say which version of the supplier it was based on. " +
+				"Open the supplier again from the list and resubmit your changes."}
 	}
 	return v, nil
 }

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web"
+	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webclient"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
 	"github.com/coffee-suppliers/coffee-suppliers/services/employee/auth"
 )
@@ -57,17 +57,6 @@ var testPasswordHash = sync.OnceValue(func() string {
 	}
 	return h
 })
-
-// employeeGrants are the rights suppliers.EnsureAccounts gives the
-// employee service's account in production.
-var employeeGrants = []string{
-	"SELECT, INSERT, UPDATE, DELETE ON %s.suppliers",
-	"SELECT, INSERT ON %s.supplier_audit",
-	"SELECT, INSERT, UPDATE ON %s.employees",
-	"SELECT, INSERT, UPDATE, DELETE ON %s.login_throttle",
-	"SELECT, INSERT, DELETE ON %s.ended_sessions",
-	"SELECT, INSERT, DELETE ON %s.form_tokens",
-}
 
 func newTestService(t testing.TB) testService {
 	t.Helper()
@@ -119,7 +108,7 @@ func newEmptyDatabase(t testing.TB) *sql.DB {
 	if _, err := suppliers.Migrate(context.Background(), database.Open(t)); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(), employeeGrants...)
+	employee := database.CreateUser(t, "employee_"+strings.ToLower(rand.Text()[:12]), rand.Text(), suppliers.EmployeeGrants(database.Name)...)
 	return employee.Open(t)
 }
 
@@ -175,8 +164,6 @@ func (b *browser) via(next http.Handler) *browser {
 	return &browser{next: next, autoCSRF: b.autoCSRF, cookies: maps.Clone(b.cookies), token: b.token}
 }
 
-var csrfInput = regexp.MustCompile(`<input type="hidden" name="csrf_token" value="([^"]*)">`)
-
 func (b *browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	b.mu.Lock()
 	for _, c := range b.cookies {
@@ -204,8 +191,8 @@ func (b *browser) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			b.seen = append(b.seen, c.Value)
 		}
 	}
-	if m := csrfInput.FindSubmatch(tee.body.Bytes()); m != nil {
-		b.token = string(m[1])
+	if inputs := webclient.HiddenInputs(tee.body.Bytes()); inputs.Has(auth.CSRFField) {
+		b.token = inputs.Get(auth.CSRFField)
 		b.seen = append(b.seen, b.token)
 	}
 }
