@@ -22,28 +22,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-)
 
-// The local stand-ins CI builds (containers/stand-ins/build-stand-ins.sh):
-// the registry stands in for ECR, the other two for the Dockerfiles' base
-// images, which cannot be pulled here.
-const (
-	registryImage = "coffee-standin/registry:3"
-	goImage       = "coffee-standin/golang:1.26-bookworm"
-	runtimeImage  = "coffee-standin/distroless-static:nonroot"
+	"github.com/coffee-suppliers/coffee-suppliers/infra/internal/standin"
 )
-
-// docker runs the docker CLI and returns its trimmed standard output.
-func docker(ctx context.Context, args ...string) (string, error) {
-	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("docker %s: %w: %s", strings.Join(args[:min(2, len(args))], " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
-}
 
 // requireDocker skips (fails under CI) without a Docker engine or the
 // stand-in images.
@@ -56,11 +37,11 @@ func requireDocker(t *testing.T) {
 		}
 		t.Skipf("SKIPPED: %s: run bash containers/ensure-docker.sh and make standins", what)
 	}
-	if _, err := docker(t.Context(), "info"); err != nil {
+	if _, err := standin.Docker(t.Context(), "info"); err != nil {
 		need("no Docker engine answers")
 	}
-	for _, image := range []string{registryImage, goImage, runtimeImage, runtimeImage + "-arm64"} {
-		if _, err := docker(t.Context(), "image", "inspect", image); err != nil {
+	for _, image := range []string{standin.Registry, standin.Go, standin.Runtime, standin.Runtime + "-arm64"} {
+		if _, err := standin.Docker(t.Context(), "image", "inspect", image); err != nil {
 			need("no image " + image)
 		}
 	}
@@ -70,14 +51,14 @@ func requireDocker(t *testing.T) {
 // returns its host:port; the container goes when the test ends.
 func startRegistry(t *testing.T) string {
 	t.Helper()
-	id, err := docker(t.Context(), "run", "-d", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+	id, err := standin.Docker(t.Context(), "run", "-d", "--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
 		"--tmpfs", "/var/lib/registry:uid=65532", "--label", "coffee-suppliers.infra-test=buildspec",
-		"-p", "127.0.0.1::5000", registryImage)
+		"-p", "127.0.0.1::5000", standin.Registry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = docker(context.Background(), "rm", "-f", id) })
-	port, err := docker(t.Context(), "port", id, "5000/tcp")
+	t.Cleanup(func() { _, _ = standin.Docker(context.Background(), "rm", "-f", id) })
+	port, err := standin.Docker(t.Context(), "port", id, "5000/tcp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +73,7 @@ func startRegistry(t *testing.T) string {
 			}
 		}
 		if time.Now().After(deadline) {
-			logs, _ := docker(context.Background(), "logs", id)
+			logs, _ := standin.Docker(context.Background(), "logs", id)
 			t.Fatalf("the registry did not answer /v2/ within a minute (%v):\n%s", err, logs)
 		}
 	}
@@ -197,7 +178,7 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			cmd.Env = append(os.Environ(), "SERVICE="+svc, "REPOSITORY_URI="+repository,
 				"CODEBUILD_RESOLVED_SOURCE_VERSION="+strings.TrimSpace(string(commit)),
 				"CODEBUILD_BUILD_NUMBER="+build,
-				"GO_IMAGE="+goImage, "RUNTIME_IMAGE="+runtimeImage, "RDS_CA_BUNDLE="+standInCABundle, "DB_PASSWORD_SECRET_ARN="+dbSecretArn(svc))
+				"GO_IMAGE="+standin.Go, "RUNTIME_IMAGE="+standin.Runtime, "RDS_CA_BUNDLE="+standInCABundle, "DB_PASSWORD_SECRET_ARN="+dbSecretArn(svc))
 			for k, v := range fakeAccount {
 				cmd.Env = append(cmd.Env, k+"="+v)
 			}
@@ -211,8 +192,8 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			tag := strings.TrimSpace(string(commit))[:12]
 			// The images the build makes go, whether or not it succeeds.
 			t.Cleanup(func() {
-				_, _ = docker(context.Background(), "rmi", repository+":"+tag)
-				_, _ = docker(context.Background(), "rmi", "suppliersdb-build:"+build)
+				_, _ = standin.Docker(context.Background(), "rmi", repository+":"+tag)
+				_, _ = standin.Docker(context.Background(), "rmi", "suppliersdb-build:"+build)
 			})
 			var log bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &log, &log
@@ -277,7 +258,7 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 				RuntimePlatform struct{ CpuArchitecture string }
 			}
 			decode(t, taskdef, &td)
-			arch, err := docker(t.Context(), "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", detail.ImageURI)
+			arch, err := standin.Docker(t.Context(), "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", detail.ImageURI)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -285,7 +266,7 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 				t.Errorf("the build made a %s image for a %s task definition, want %s and %s", arch, td.RuntimePlatform.CpuArchitecture, platform, want)
 			}
 			var images struct{ Labels map[string]string }
-			inspect, err := docker(t.Context(), "image", "inspect", "--format", "{{json .Config}}", detail.ImageURI)
+			inspect, err := standin.Docker(t.Context(), "image", "inspect", "--format", "{{json .Config}}", detail.ImageURI)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -304,19 +285,19 @@ func multiArchRuntime(t *testing.T, registry string) string {
 	list := registry + "/coffee-standin/distroless-static:nonroot"
 	var parts []string
 	for _, arch := range []string{"amd64", "arm64"} {
-		local, remote := runtimeImage, list+"-"+arch
+		local, remote := standin.Runtime, list+"-"+arch
 		if arch == "arm64" {
 			local += "-arm64"
 		}
 		for _, args := range [][]string{{"tag", local, remote}, {"push", "--quiet", remote}} {
-			if _, err := docker(t.Context(), args...); err != nil {
+			if _, err := standin.Docker(t.Context(), args...); err != nil {
 				t.Fatal(err)
 			}
 		}
-		t.Cleanup(func() { _, _ = docker(context.Background(), "rmi", remote) })
+		t.Cleanup(func() { _, _ = standin.Docker(context.Background(), "rmi", remote) })
 		parts = append(parts, remote)
 	}
-	if _, err := docker(t.Context(), append([]string{"buildx", "imagetools", "create", "-t", list}, parts...)...); err != nil {
+	if _, err := standin.Docker(t.Context(), append([]string{"buildx", "imagetools", "create", "-t", list}, parts...)...); err != nil {
 		t.Fatal(err)
 	}
 	return list

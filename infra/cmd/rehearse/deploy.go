@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/infra/internal/standin"
 )
 
 func other(color string) string {
@@ -56,7 +58,7 @@ func (r *rehearsal) firstDeploy(ctx context.Context, rel *release) error {
 			}); err != nil {
 				return fmt.Errorf("after the migration: %w", err)
 			}
-			restarts, err := docker(ctx, "inspect", "-f", "{{.RestartCount}} {{.State.Status}}", name)
+			restarts, err := standin.Docker(ctx, "inspect", "-f", "{{.RestartCount}} {{.State.Status}}", name)
 			if err != nil || restarts != "0 running" {
 				return fmt.Errorf("%s: restarts and state %q (%v), want 0 running", name, restarts, err)
 			}

@@ -28,6 +28,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/coffee-suppliers/coffee-suppliers/infra/internal/standin"
 )
 
 func main() {
@@ -251,27 +253,16 @@ func (r *rehearsal) scaled(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * r.scale).Round(100 * time.Millisecond)
 }
 
-// docker runs the docker CLI and returns its trimmed output.
-func docker(ctx context.Context, args ...string) (string, error) {
-	var stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "docker", args...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("docker %s: %w: %s", strings.Join(args[:min(2, len(args))], " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
-func (r *rehearsal) image(official, standin string) string {
+// image is official, or its local stand-in when the rehearsal runs on them.
+func (r *rehearsal) image(official, standIn string) string {
 	if r.standin {
-		return standin
+		return standIn
 	}
 	return official
 }
@@ -280,11 +271,11 @@ func (r *rehearsal) image(official, standin string) string {
 // balancer.
 func (r *rehearsal) setup(ctx context.Context) error {
 	r.network = r.id
-	if _, err := docker(ctx, "network", "create", "--label", "coffee-suppliers.rehearsal="+r.id, r.network); err != nil {
+	if _, err := standin.Docker(ctx, "network", "create", "--label", "coffee-suppliers.rehearsal="+r.id, r.network); err != nil {
 		return err
 	}
 	var err error
-	if r.lbSubnet, err = docker(ctx, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", r.network); err != nil {
+	if r.lbSubnet, err = standin.Docker(ctx, "network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", r.network); err != nil {
 		return err
 	}
 	r.rootPassword = randomHex(16)
@@ -306,17 +297,17 @@ func (r *rehearsal) setup(ctx context.Context) error {
 	}
 	// TLS only, as RDS with the data stack's parameter group; the health
 	// check uses the server's socket, which that setting allows.
-	if _, err := docker(ctx, "run", "-d", "--name", r.id+"-db", "--network", r.network, "--network-alias", "db", "--label", label,
+	if _, err := standin.Docker(ctx, "run", "-d", "--name", r.id+"-db", "--network", r.network, "--network-alias", "db", "--label", label,
 		"-e", "MYSQL_ROOT_PASSWORD="+r.rootPassword, "-e", "MYSQL_DATABASE=COFFEE", "-v", r.tlsDir+":"+dbTLSMount+":ro",
 		"--health-cmd", `MYSQL_PWD="$MYSQL_ROOT_PASSWORD" mysql -uroot -e 'SELECT 1' >/dev/null`,
 		"--health-interval", "2s", "--health-retries", "90",
-		r.image("mysql:8.4", "coffee-standin/mariadb:10.11"),
+		r.image("mysql:8.4", standin.MariaDB),
 		"--ssl-ca="+dbTLSMount+"ca.pem", "--ssl-cert="+dbTLSMount+"server-cert.pem", "--ssl-key="+dbTLSMount+"server-key.pem",
 		"--require-secure-transport=ON"); err != nil {
 		return err
 	}
-	id, err := docker(ctx, "run", "-d", "--name", r.id+"-registry", "--label", label, "--read-only", "--cap-drop", "ALL",
-		"--tmpfs", "/var/lib/registry:uid=65532", "-p", "127.0.0.1::5000", r.image("registry:3", "coffee-standin/registry:3"))
+	id, err := standin.Docker(ctx, "run", "-d", "--name", r.id+"-registry", "--label", label, "--read-only", "--cap-drop", "ALL",
+		"--tmpfs", "/var/lib/registry:uid=65532", "-p", "127.0.0.1::5000", r.image("registry:3", standin.Registry))
 	if err != nil {
 		return err
 	}
@@ -334,10 +325,10 @@ func (r *rehearsal) setup(ctx context.Context) error {
 			return err
 		}
 	}
-	id, err = docker(ctx, "run", "-d", "--name", r.id+"-lb", "--network", r.network, "--label", label, "--read-only", "--cap-drop", "ALL",
+	id, err = standin.Docker(ctx, "run", "-d", "--name", r.id+"-lb", "--network", r.network, "--label", label, "--read-only", "--cap-drop", "ALL",
 		"--security-opt", "no-new-privileges", "--sysctl", "net.ipv4.ip_unprivileged_port_start=0",
 		"-v", cfgDir+":"+mapDir+":ro", "-p", "127.0.0.1::80", "-p", "127.0.0.1::8080", "-p", fmt.Sprintf("127.0.0.1::%d", runtimePort),
-		r.image("haproxy:2.6", "coffee-standin/haproxy:2.6"))
+		r.image("haproxy:2.6", standin.HAProxy))
 	if err != nil {
 		return err
 	}
@@ -355,11 +346,11 @@ func (r *rehearsal) setup(ctx context.Context) error {
 	}
 	r.prodURL, r.testURL, r.lb = "http://"+prod, "http://"+test, lb{addr: api}
 	if err := eventually(ctx, time.Minute, func() error { _, err := r.lb.stats(); return err }); err != nil {
-		logs, _ := docker(context.Background(), "logs", "--tail", "30", id)
+		logs, _ := standin.Docker(context.Background(), "logs", "--tail", "30", id)
 		return fmt.Errorf("HAProxy's runtime API does not answer: %w\n%s", err, logs)
 	}
 	if err := eventually(ctx, 3*time.Minute, func() error {
-		s, err := docker(ctx, "inspect", "-f", "{{.State.Health.Status}}", r.id+"-db")
+		s, err := standin.Docker(ctx, "inspect", "-f", "{{.State.Health.Status}}", r.id+"-db")
 		if s != "healthy" {
 			return fmt.Errorf("database %s %v", s, err)
 		}
@@ -372,7 +363,7 @@ func (r *rehearsal) setup(ctx context.Context) error {
 }
 
 func publishedPort(ctx context.Context, id, port string) (string, error) {
-	out, err := docker(ctx, "port", id, port)
+	out, err := standin.Docker(ctx, "port", id, port)
 	if err != nil {
 		return "", err
 	}
@@ -408,13 +399,13 @@ func (r *rehearsal) cleanup() {
 		r.load.stop()
 	}
 	ctx := context.Background()
-	if ids, _ := docker(ctx, "ps", "-aq", "--filter", "label=coffee-suppliers.rehearsal="+r.id); ids != "" {
-		_, _ = docker(ctx, append([]string{"rm", "-f", "-v"}, strings.Fields(ids)...)...)
+	if ids, _ := standin.Docker(ctx, "ps", "-aq", "--filter", "label=coffee-suppliers.rehearsal="+r.id); ids != "" {
+		_, _ = standin.Docker(ctx, append([]string{"rm", "-f", "-v"}, strings.Fields(ids)...)...)
 	}
-	_, _ = docker(ctx, "network", "rm", r.network)
+	_, _ = standin.Docker(ctx, "network", "rm", r.network)
 	if r.registry != "" {
-		if imgs, _ := docker(ctx, "images", "-q", "--filter", "reference="+r.registry+"/*/*"); imgs != "" {
-			_, _ = docker(ctx, append([]string{"rmi", "-f"}, strings.Fields(imgs)...)...)
+		if imgs, _ := standin.Docker(ctx, "images", "-q", "--filter", "reference="+r.registry+"/*/*"); imgs != "" {
+			_, _ = standin.Docker(ctx, append([]string{"rmi", "-f"}, strings.Fields(imgs)...)...)
 		}
 	}
 }
@@ -511,7 +502,7 @@ func (r *rehearsal) build(ctx context.Context, rel *release) error {
 		cmd.Env = append(cmd.Env, r.renderEnv(svc)...)
 		cmd.Env = append(cmd.Env, "RDS_CA_BUNDLE="+rdsCABundlePath)
 		if r.standin {
-			cmd.Env = append(cmd.Env, "GO_IMAGE=coffee-standin/golang:1.26-bookworm", "RUNTIME_IMAGE=coffee-standin/distroless-static:nonroot")
+			cmd.Env = append(cmd.Env, "GO_IMAGE="+standin.Go, "RUNTIME_IMAGE="+standin.Runtime)
 		}
 		if rel.Fault != "" {
 			cmd.Env = append(cmd.Env, "REHEARSAL_FAULT="+rel.Fault)
@@ -536,7 +527,7 @@ func (r *rehearsal) build(ctx context.Context, rel *release) error {
 		}
 		// The build argument is the only difference between the releases:
 		// the label says which fault, if any, the image was built with.
-		fault, err := docker(ctx, "image", "inspect", "-f", `{{index .Config.Labels "coffee-suppliers.rehearsal-fault"}}`, t.Image)
+		fault, err := standin.Docker(ctx, "image", "inspect", "-f", `{{index .Config.Labels "coffee-suppliers.rehearsal-fault"}}`, t.Image)
 		if err != nil {
 			return err
 		}
@@ -571,7 +562,7 @@ func (r *rehearsal) migrate(ctx context.Context, rel *release) error {
 		"-e", "APP_DB_HOST=db", "-e", "APP_DB_NAME=COFFEE", "-e", "APP_DB_USER=root", "-e", "APP_DB_PASSWORD="+r.rootPassword,
 		"-e", "CUSTOMER_DB_PASSWORD="+r.secrets["arn:aws:secretsmanager:eu-west-1:000000000000:secret:coffee-suppliers-rehearsal/customer-db-password"],
 		"-e", "EMPLOYEE_DB_PASSWORD="+r.secrets["arn:aws:secretsmanager:eu-west-1:000000000000:secret:coffee-suppliers-rehearsal/employee-db-password"],
-		r.image("gcr.io/distroless/static-debian12:nonroot", "coffee-standin/distroless-static:nonroot"), "/suppliersdb", "migrate").CombinedOutput()
+		r.image("gcr.io/distroless/static-debian12:nonroot", standin.Runtime), "/suppliersdb", "migrate").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("the migration of %s: %w\n%s", rel.Name, err, tail(string(out), 20))
 	}
@@ -585,13 +576,13 @@ func (r *rehearsal) migrate(ctx context.Context, rel *release) error {
 func (r *rehearsal) startTasks(ctx context.Context, rel *release, svc, color string, register bool) ([]string, error) {
 	t := rel.Tasks[svc]
 	// ECS pulls the image the task definition names from the registry.
-	if _, err := docker(ctx, "pull", "--quiet", t.Image); err != nil {
+	if _, err := standin.Docker(ctx, "pull", "--quiet", t.Image); err != nil {
 		return nil, err
 	}
 	// docker run can only give a shell-form health check; the task
 	// definition's is exec-form, so it must be the image's own, whose
 	// timings the task definition sets.
-	test, err := docker(ctx, "image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", t.Image)
+	test, err := standin.Docker(ctx, "image", "inspect", "-f", "{{json .Config.Healthcheck.Test}}", t.Image)
 	if err != nil {
 		return nil, err
 	}
@@ -629,7 +620,7 @@ func (r *rehearsal) startTasks(ctx context.Context, rel *release, svc, color str
 			}
 			args = append(args, "-e", name+"="+v)
 		}
-		if _, err := docker(ctx, append(args, t.Image)...); err != nil {
+		if _, err := standin.Docker(ctx, append(args, t.Image)...); err != nil {
 			return nil, err
 		}
 		names = append(names, name)
@@ -656,7 +647,7 @@ func (r *rehearsal) registerTasks(ctx context.Context, svc, color string, port i
 		if err := waitHealthy(ctx, name); err != nil {
 			return err
 		}
-		ip, err := docker(ctx, "inspect", "-f", "{{(index .NetworkSettings.Networks \""+r.network+"\").IPAddress}}", name)
+		ip, err := standin.Docker(ctx, "inspect", "-f", "{{(index .NetworkSettings.Networks \""+r.network+"\").IPAddress}}", name)
 		if err != nil {
 			return err
 		}
@@ -683,7 +674,7 @@ func (r *rehearsal) registerTasks(ctx context.Context, svc, color string, port i
 func waitHealthy(ctx context.Context, name string) error {
 	var last string
 	err := eventually(ctx, 2*time.Minute, func() error {
-		out, err := docker(ctx, "inspect", "-f", "{{.State.Status}} {{.State.Health.Status}} {{.RestartCount}}", name)
+		out, err := standin.Docker(ctx, "inspect", "-f", "{{.State.Status}} {{.State.Health.Status}} {{.RestartCount}}", name)
 		if err != nil {
 			return err
 		}
@@ -724,10 +715,10 @@ func (r *rehearsal) stopTasks(ctx context.Context, backend string) error {
 		}
 	}
 	if len(names) > 0 {
-		if _, err := docker(ctx, append([]string{"stop"}, names...)...); err != nil {
+		if _, err := standin.Docker(ctx, append([]string{"stop"}, names...)...); err != nil {
 			return err
 		}
-		if _, err := docker(ctx, append([]string{"rm"}, names...)...); err != nil {
+		if _, err := standin.Docker(ctx, append([]string{"rm"}, names...)...); err != nil {
 			return err
 		}
 	}
@@ -736,7 +727,7 @@ func (r *rehearsal) stopTasks(ctx context.Context, backend string) error {
 
 // readyz asks a task directly (the host reaches the containers' network).
 func (r *rehearsal) readyz(ctx context.Context, name string, port int) (int, error) {
-	ip, err := docker(ctx, "inspect", "-f", "{{(index .NetworkSettings.Networks \""+r.network+"\").IPAddress}}", name)
+	ip, err := standin.Docker(ctx, "inspect", "-f", "{{(index .NetworkSettings.Networks \""+r.network+"\").IPAddress}}", name)
 	if err != nil {
 		return 0, err
 	}
