@@ -51,9 +51,6 @@ func HiddenInputs(page []byte) url.Values {
 	return inputs
 }
 
-// Token is the CSRF token of page's forms, or "" if it has none.
-func Token(page []byte) string { return HiddenInputs(page).Get(CSRFField) }
-
 // Client is one visitor's browser. HTTP is the client it sends with; change
 // it to taste (follow redirects with HTTP.CheckRedirect = nil, another
 // Transport), keeping its Jar.
