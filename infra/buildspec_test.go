@@ -21,8 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/coffee-suppliers/coffee-suppliers/infra/internal/buildspec"
 	"github.com/coffee-suppliers/coffee-suppliers/infra/internal/standin"
 )
 
@@ -109,38 +108,6 @@ func copyRepository(t *testing.T) string {
 	return dir
 }
 
-// buildspecCommands returns the commands of buildspec.yml's phases, with
-// its shell.
-func buildspecCommands(t *testing.T, phases ...string) (shell string, commands []string) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, "buildspec.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var spec struct {
-		Version string `yaml:"version"`
-		Env     struct {
-			Shell string `yaml:"shell"`
-		} `yaml:"env"`
-		Phases map[string]struct {
-			Commands []string `yaml:"commands"`
-		} `yaml:"phases"`
-	}
-	if err := yaml.Unmarshal(b, &spec); err != nil {
-		t.Fatalf("buildspec.yml: %v", err)
-	}
-	if spec.Version != "0.2" {
-		t.Fatalf("buildspec.yml version %q, want 0.2", spec.Version)
-	}
-	for _, p := range phases {
-		if len(spec.Phases[p].Commands) == 0 {
-			t.Fatalf("buildspec.yml has no %s commands", p)
-		}
-		commands = append(commands, spec.Phases[p].Commands...)
-	}
-	return spec.Env.Shell, commands
-}
-
 // TestBuildspecAgainstALocalRegistry runs buildspec.yml's build and
 // post_build commands as CodeBuild would for each service's project, with
 // the local registry in ECR's place, and checks what they leave for the
@@ -152,9 +119,9 @@ func buildspecCommands(t *testing.T, phases ...string) (shell string, commands [
 func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 	t.Parallel()
 	requireDocker(t)
-	shell, commands := buildspecCommands(t, "build", "post_build")
-	if shell != "bash" {
-		t.Fatalf("buildspec.yml's shell is %q; its commands use bash", shell)
+	script, err := buildspec.Script(repoRoot, "build", "post_build")
+	if err != nil {
+		t.Fatal(err)
 	}
 	registry := startRegistry(t)
 	commit, err := exec.CommandContext(t.Context(), "git", "-C", repoRoot, "rev-parse", "HEAD").Output()
@@ -168,7 +135,6 @@ func TestBuildspecAgainstALocalRegistry(t *testing.T) {
 			// Dockerfiles fetch, where make images STANDIN=1 puts one.
 			writeStandInCABundle(t, filepath.Join(dir, standInCABundle))
 			repository := registry + "/coffee-suppliers-ci/" + svc
-			script := "set -eo pipefail\n" + strings.Join(commands, "\n")
 			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 			defer cancel()
 			// Unique per build, as CodeBuild's; it names a local image.

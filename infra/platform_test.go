@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/coffee-suppliers/coffee-suppliers/infra/cfn"
+	"github.com/coffee-suppliers/coffee-suppliers/infra/internal/buildspec"
 )
 
 // environments are the parameter files in params/, by name.
@@ -482,9 +483,9 @@ func TestPublicSubnetCidrsExported(t *testing.T) {
 // The build phase runs with a stand-in docker that records its calls.
 func TestBuildPullsBaseImagesFromECRPublic(t *testing.T) {
 	t.Parallel()
-	shell, commands := buildspecCommands(t, "build")
-	if shell != "bash" {
-		t.Fatalf("buildspec.yml's shell is %q", shell)
+	script, err := buildspec.Script(repoRoot, "build")
+	if err != nil {
+		t.Fatal(err)
 	}
 	tags := map[string]bool{}
 	for _, f := range []string{"services/customer/Dockerfile", "services/employee/Dockerfile", "pkg/suppliers/cmd/suppliersdb/Dockerfile"} {
@@ -515,7 +516,7 @@ func TestBuildPullsBaseImagesFromECRPublic(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "docker"), []byte(stub), 0o755); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.CommandContext(t.Context(), "bash", "-c", "set -eo pipefail\n"+strings.Join(commands, "\n"))
+			cmd := exec.CommandContext(t.Context(), "bash", "-c", script)
 			cmd.Dir = repoRoot
 			cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "SERVICE=customer",
 				"REPOSITORY_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/coffee-suppliers-ci/customer",

@@ -139,36 +139,3 @@ func readJSON(path string, v any) error {
 	}
 	return nil
 }
-
-// buildspecCommands returns the commands of buildspec.yml's build and
-// post_build phases, which the rehearsal runs as CodeBuild does. The
-// pre_build phase logs in to ECR and runs the unit tests, which CI runs
-// on its own.
-func buildspecCommands(root string) (string, error) {
-	b, err := os.ReadFile(filepath.Join(root, "buildspec.yml"))
-	if err != nil {
-		return "", fmt.Errorf("read buildspec: %w", err)
-	}
-	var spec struct {
-		Env struct {
-			Shell string `yaml:"shell"`
-		} `yaml:"env"`
-		Phases map[string]struct {
-			Commands []string `yaml:"commands"`
-		} `yaml:"phases"`
-	}
-	if err := yaml.Unmarshal(b, &spec); err != nil {
-		return "", fmt.Errorf("buildspec.yml: %w", err)
-	}
-	if spec.Env.Shell != "bash" {
-		return "", fmt.Errorf("buildspec.yml's shell is %q; the rehearsal runs bash", spec.Env.Shell)
-	}
-	var commands []string
-	for _, p := range []string{"build", "post_build"} {
-		if len(spec.Phases[p].Commands) == 0 {
-			return "", fmt.Errorf("buildspec.yml has no %s commands", p)
-		}
-		commands = append(commands, spec.Phases[p].Commands...)
-	}
-	return "set -eo pipefail\n" + strings.Join(commands, "\n"), nil
-}

@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/coffee-suppliers/coffee-suppliers/infra/internal/buildspec"
 	"github.com/coffee-suppliers/coffee-suppliers/infra/internal/standin"
 )
 
@@ -488,7 +489,9 @@ func (r *rehearsal) build(ctx context.Context, rel *release) error {
 		return fmt.Errorf("git rev-parse: %w", err)
 	}
 	rel.Commit = strings.TrimSpace(string(out))
-	script, err := buildspecCommands(r.src)
+	// The build and post_build phases, as CodeBuild runs them; pre_build
+	// logs in to ECR and runs the unit tests, which CI runs on its own.
+	script, err := buildspec.Script(r.src, "build", "post_build")
 	if err != nil {
 		return err
 	}
