@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/suppliers/suppliertest"
 	"github.com/coffee-suppliers/coffee-suppliers/pkg/web/webtest"
@@ -23,21 +22,7 @@ func TestRunWhileTheDatabaseIsUnreachable(t *testing.T) {
 		"APP_DB_HOST": account.Host, "APP_DB_PORT": strconv.Itoa(account.Port), "APP_DB_NAME": account.Name,
 		"APP_DB_USER": account.User, "APP_DB_PASSWORD": account.Password,
 	})
-	for range 3 {
-		if got := svc.Status(t, "/healthz"); got != http.StatusOK {
-			t.Errorf("/healthz while the database is unreachable = %d, want 200", got)
-		}
-		if got := svc.Status(t, "/readyz"); got != http.StatusServiceUnavailable {
-			t.Errorf("/readyz while the database is unreachable = %d, want 503", got)
-		}
-	}
-	if exited, err := svc.Exited(); exited {
-		t.Fatalf("the service exited while the database was unreachable: %v\n%s", err, svc.Logs.String())
-	}
-	outage.Restore()
-	if !webtest.Eventually(30*time.Second, func() bool { return svc.Status(t, "/readyz") == http.StatusOK }) {
-		t.Fatalf("/readyz never answered 200 once the database answered:\n%s", svc.Logs.String())
-	}
+	svc.StaysUpUntilFixed(t, "while the database is unreachable", outage.Restore)
 	if err := svc.Stop(); err != nil { // and flush its log
 		t.Errorf("run after the stop = %v, want nil", err)
 	}

@@ -128,21 +128,39 @@ func Eventually(wait time.Duration, check func() bool) bool {
 // way it must then become ready by itself, without a restart.
 func (s *Service) ReadyAfterMigration(t testing.TB, migrate func()) {
 	t.Helper()
-	if migrate != nil {
-		for range 3 {
-			if got := s.Status(t, "/healthz"); got != http.StatusOK {
-				t.Errorf("/healthz before the migration = %d, want 200", got)
-			}
-			if got := s.Status(t, "/readyz"); got != http.StatusServiceUnavailable {
-				t.Errorf("/readyz before the migration = %d, want 503", got)
-			}
-		}
-		if exited, err := s.Exited(); exited {
-			t.Fatalf("the service exited before the migration: %v\n%s", err, s.Logs.String())
-		}
-		migrate()
+	if migrate == nil {
+		s.readyBy(t, "after the migration")
+		return
 	}
+	s.StaysUpUntilFixed(t, "before the migration", migrate)
+}
+
+// StaysUpUntilFixed checks that the service stays up while its database is
+// not usable (the when of the messages): /healthz 200, /readyz 503, still
+// running; then, once fix has made it usable, that it becomes ready by
+// itself, without a restart.
+func (s *Service) StaysUpUntilFixed(t testing.TB, when string, fix func()) {
+	t.Helper()
+	for range 3 {
+		if got := s.Status(t, "/healthz"); got != http.StatusOK {
+			t.Errorf("/healthz %s = %d, want 200", when, got)
+		}
+		if got := s.Status(t, "/readyz"); got != http.StatusServiceUnavailable {
+			t.Errorf("/readyz %s = %d, want 503", when, got)
+		}
+	}
+	if exited, err := s.Exited(); exited {
+		t.Fatalf("the service exited %s: %v\n%s", when, err, s.Logs.String())
+	}
+	fix()
+	s.readyBy(t, "once no longer "+when)
+}
+
+// readyBy waits for /readyz to answer 200, failing the test (and naming
+// when) if it never does.
+func (s *Service) readyBy(t testing.TB, when string) {
+	t.Helper()
 	if !Eventually(30*time.Second, func() bool { return s.Status(t, "/readyz") == http.StatusOK }) {
-		t.Fatalf("/readyz never answered 200 after the migration:\n%s", s.Logs.String())
+		t.Fatalf("/readyz never answered 200 %s:\n%s", when, s.Logs.String())
 	}
 }
