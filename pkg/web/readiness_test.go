@@ -26,7 +26,7 @@ func TestReadinessLogsTheReasonOnce(t *testing.T) {
 	}
 	var reasons []string
 	for _, line := range ta.log.lines(t) {
-		if strings.Contains(fmt.Sprint(line), "1146") {
+		if strings.Contains(fmt.Sprint(line), "COFFEE.suppliers") {
 			reasons = append(reasons, fmt.Sprint(line))
 		}
 		if line["msg"] == "request" && line["level"] != "DEBUG" {
