@@ -38,12 +38,22 @@ func moto(t *testing.T) string {
 	t.Helper()
 	bin := tool(t, "moto_server", "pip install 'moto[server]'")
 	tool(t, "aws", "pip install awscli")
-	motoOnce.Do(func() { motoURL, motoErr = startMoto(bin) })
+	motoOnce.Do(func() {
+		// The free port is found by listening and closing, so another test
+		// binary can take it before moto_server binds it: try another.
+		for range 3 {
+			if motoURL, motoErr = startMoto(bin); !errors.Is(motoErr, errMotoExited) {
+				return
+			}
+		}
+	})
 	if motoErr != nil {
 		t.Fatal(motoErr)
 	}
 	return motoURL
 }
+
+var errMotoExited = errors.New("moto_server exited before answering")
 
 func startMoto(bin string) (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -72,7 +82,9 @@ func startMoto(bin string) (string, error) {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
-			return "", fmt.Errorf("moto_server exited before answering: %v\n%s", err, motoLogTail())
+			tail := motoLogTail()
+			_ = os.Remove(motoLog)
+			return "", fmt.Errorf("%w: %v\n%s", errMotoExited, err, tail)
 		case <-time.After(100 * time.Millisecond):
 		}
 		resp, err := http.Get(url + "/moto-api/")

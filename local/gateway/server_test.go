@@ -143,6 +143,10 @@ func TestGatewayAnswers408ForABodyThatNeverArrives(t *testing.T) {
 // services do) is heard by the client, even one still sending or stalled.
 func TestGatewayPassesTheBackendsEarlyAnswer(t *testing.T) {
 	t.Parallel()
+	// The stalled body never times out here, so only the backend's answer
+	// can end the wait, however slowly it comes back.
+	cfg := testConfig()
+	cfg.Timeouts.Body = patience
 	addr := startGateway(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > 64<<10 {
 			w.Header().Set("Content-Type", "text/plain")
@@ -151,7 +155,7 @@ func TestGatewayPassesTheBackendsEarlyAnswer(t *testing.T) {
 			return
 		}
 		io.Copy(io.Discard, r.Body)
-	}), testConfig())
+	}), cfg)
 	c := dial(t, addr)
 	c.send("POST /admin/supplier-add HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 10000000\r\n\r\n" + strings.Repeat("a", 4096))
 	resp := c.response()

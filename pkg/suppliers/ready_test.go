@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 
@@ -31,7 +30,7 @@ func TestReadyWaitsForTheMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	store := suppliers.NewStore(db, 0)
+	store := suppliers.NewStore(db, storeTimeout)
 
 	wantNotReady := func(stage, reason string) {
 		t.Helper()
@@ -70,13 +69,8 @@ func TestReadyWithoutTheDatabase(t *testing.T) {
 	missing := database.Config()
 	missing.Name = database.Name + "_not_created"
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	closed := database.Config()
-	closed.Host, closed.Port = "127.0.0.1", ln.Addr().(*net.TCPAddr).Port
-	ln.Close() // nothing listens there now: connections are refused
+	closed.Host, closed.Port = "127.0.0.1", 1 // nothing listens on port 1: connections are refused
 
 	for _, tc := range []struct {
 		name        string
@@ -94,7 +88,7 @@ func TestReadyWithoutTheDatabase(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			err = suppliers.NewStore(db, 0).Ready(context.Background())
+			err = suppliers.NewStore(db, storeTimeout).Ready(context.Background())
 			var notReady *suppliers.NotReadyError
 			if !errors.As(err, &notReady) || !strings.Contains(notReady.Reason, tc.reason) {
 				t.Fatalf("Ready = %v, want a NotReadyError saying %q", err, tc.reason)

@@ -269,7 +269,9 @@ func TestErrorNumbersMatchMySQL(t *testing.T) {
 // an open transaction blocks every other connection, reads included, until
 // it ends, and a waiter gives up after LockWaitTimeout with 1205.
 func TestTransactionsAreExclusive(t *testing.T) {
-	_, db := coffee(t, memserver.Options{LockWaitTimeout: 300 * time.Millisecond})
+	// Long enough that the waiter below, which must not give up, still
+	// waits when a loaded machine is slow to commit; short for a test.
+	_, db := coffee(t, memserver.Options{LockWaitTimeout: 2 * time.Second})
 	ctx := t.Context()
 
 	tx, err := db.BeginTx(ctx, nil)

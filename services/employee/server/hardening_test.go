@@ -110,10 +110,12 @@ func TestLookAlikeEmailsDoNotSignIn(t *testing.T) {
 // checked (401); the others are refused (429) without checking.
 func TestSimultaneousGuessesAreCountedBeforeChecking(t *testing.T) {
 	t.Parallel()
-	svc := newTestService(t)
+	const attempts = 20
+	// A slot for every attempt: this is about counting before checking; a
+	// full set of hashing slots (503) is TestSignInHashingIsBounded's.
+	svc := newTestServiceWith(t, nil, func(o *Options) { o.MaxConcurrentHashes = attempts })
 	b := newBrowser(svc.raw)
 	get(t, b, loginPath)
-	const attempts = 20
 	codes := make(chan int, attempts)
 	var start, done sync.WaitGroup
 	start.Add(1)
@@ -165,7 +167,7 @@ func TestAGuesserCannotLockTheEmployeeOut(t *testing.T) {
 // that need no hashing keep answering.
 func TestSignInHashingIsBounded(t *testing.T) {
 	t.Parallel()
-	const slots = 40
+	const slots = 8
 	release := make(chan struct{})
 	var inHash sync.WaitGroup
 	inHash.Add(slots)
@@ -185,6 +187,7 @@ func TestSignInHashingIsBounded(t *testing.T) {
 	defer blocking.Do(func() { close(release) })
 
 	var done sync.WaitGroup
+	answeredEarly := make(chan int, slots)
 	for i := range slots {
 		done.Add(1)
 		go func() {
@@ -193,10 +196,19 @@ func TestSignInHashingIsBounded(t *testing.T) {
 			// throttling gets in the way.
 			b := newBrowser(&remoteAddr{next: svc.raw, addr: "198.51.100." + strconv.Itoa(i+1) + ":1000"})
 			get(t, b, loginPath)
-			postForm(t, b, loginPath, url.Values{"email": {"someone" + strconv.Itoa(i) + "@coffee-suppliers.example"}, "password": {"guess"}})
+			rec := postForm(t, b, loginPath, url.Values{"email": {"someone" + strconv.Itoa(i) + "@coffee-suppliers.example"}, "password": {"guess"}})
+			answeredEarly <- rec.Code // before release only if it never reached the hash
 		}()
 	}
-	inHash.Wait()
+	allHashing := make(chan struct{})
+	go func() { inHash.Wait(); close(allHashing) }()
+	select {
+	case <-allHashing:
+	case code := <-answeredEarly:
+		// Without this, one sign-in failing before its hash would leave
+		// the test waiting for the package's time-out.
+		t.Fatalf("a sign-in answered %d before reaching its password check", code)
+	}
 
 	late := newBrowser(&remoteAddr{next: svc.raw, addr: "203.0.113.99:1000"})
 	get(t, late, loginPath)
